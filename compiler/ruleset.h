@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ruleset.h: the Ruleset IR, what nftables will hold.
+ *
+ * lower.c makes it from a Policy; emit_nft.c prints it; prove.c decides
+ * packets on it; import_json.c (nft -j) and the netlink reader make it from
+ * what a host holds; apply.c sends it to the kernel. It is plain data, no
+ * strings of nft syntax. Everything lives in the arena it was built in.
+ *
+ * A rule is a conjunction of matches followed by one verdict. A match tests
+ * one key of the packet against a list of values (a set: any value matches);
+ * neg inverts it. Protocol context is explicit: `tcp dport 8080` lowers to
+ * two matches, L4PROTO {6} then DPORT {8080}; `ip saddr X` to NFPROTO {2}
+ * then SADDR {X}.
+ */
+#ifndef FPC_RULESET_H
+#define FPC_RULESET_H
+
+#include "policy.h"
+
+typedef enum {
+	RS_INET, RS_IP, RS_IP6, RS_ARP, RS_BRIDGE, RS_NETDEV
+} RsFamily;
+
+typedef enum {
+	HOOK_NONE,	/* a regular chain, reached by jump/goto */
+	HOOK_PREROUTING, HOOK_INPUT, HOOK_FORWARD, HOOK_OUTPUT,
+	HOOK_POSTROUTING, HOOK_INGRESS,
+} RsHook;
+
+typedef enum {
+	KEY_IIFNAME,	/* values: VAL_IFNAME */
+	KEY_OIFNAME,
+	KEY_NFPROTO,	/* values: VAL_INT, 2 = ipv4, 10 = ipv6 (NFPROTO_*) */
+	KEY_L4PROTO,	/* values: VAL_INT, 6 tcp, 17 udp, 1 icmp, 58 icmpv6 */
+	KEY_SADDR,	/* values: VAL_ADDR (the family is in the value) */
+	KEY_DADDR,
+	KEY_SPORT,	/* values: VAL_INT 0..65535; needs an earlier L4PROTO */
+	KEY_DPORT,
+	KEY_SKUID,	/* values: VAL_INT, or VAL_USER before resolution */
+	KEY_SKGID,
+	KEY_CTSTATE,	/* values: VAL_INT bit mask: 1 invalid, 2 established,
+			   4 related, 8 new, 64 untracked */
+	KEY_UNKNOWN,	/* an expression nothing here decodes: may match */
+} RsKey;
+
+typedef enum { VAL_INT, VAL_ADDR, VAL_IFNAME, VAL_USER } RsValKind;
+
+typedef struct RsValue {
+	RsValKind kind;
+	/* VAL_INT: lo..hi inclusive (lo == hi for one value). For KEY_CTSTATE a
+	 * value is a mask: matches when (state & lo) != 0. */
+	uint64_t lo, hi;
+	/* VAL_ADDR: the range addr_lo..addr_hi of family fam (a prefix or
+	 * an nft interval), network byte order. */
+	AddrFamily fam;
+	uint8_t addr_lo[16], addr_hi[16];
+	/* VAL_IFNAME: name, and wildcard for a "name*" prefix pattern;
+	 * VAL_USER: a user name for skuid (nft resolves it at load). */
+	const char *name;
+	bool wildcard;
+} RsValue;
+
+typedef struct RsMatch {
+	RsKey key;
+	bool neg;		/* `!=` */
+	RsValue *vals;		/* any one matches */
+	int n_vals;
+	const char *set;	/* named set the values came from, or NULL */
+	const char *unknown;	/* KEY_UNKNOWN: the expression, for reports */
+} RsMatch;
+
+typedef enum {
+	VERDICT_CONTINUE,	/* no verdict: go on with the next rule */
+	VERDICT_ACCEPT, VERDICT_DROP, VERDICT_REJECT,
+	VERDICT_JUMP, VERDICT_GOTO, VERDICT_RETURN,
+} RsVerdictKind;
+
+typedef struct RsRule {
+	RsMatch *matches;
+	int n_matches;
+	RsVerdictKind verdict;
+	const char *target;	/* VERDICT_JUMP/GOTO: chain name */
+	bool counter;
+	const char *comment;	/* e.g. "default.fp:31 laptop->api" */
+	Loc origin;		/* the policy text that produced it (trust cell) */
+	const char *origin_what; /* "laptop->api", "catch-all", ... */
+	uint64_t handle;	/* kernel handle when read back, else 0 */
+} RsRule;
+
+typedef struct RsChain {
+	const char *name;
+	RsHook hook;		/* HOOK_NONE: regular chain */
+	const char *type;	/* "filter" for base chains */
+	int priority;
+	RsVerdictKind policy;	/* base chains: VERDICT_ACCEPT or VERDICT_DROP */
+	RsRule *rules;
+	int n_rules;
+	const char *comment;
+} RsChain;
+
+typedef enum {
+	SETTYPE_IFNAME, SETTYPE_IPV4, SETTYPE_IPV6, SETTYPE_SERVICE,
+	SETTYPE_UID,
+} RsSetType;
+
+typedef struct RsSet {
+	const char *name;
+	RsSetType type;
+	bool interval;
+	RsValue *elems;
+	int n_elems;
+	const char *comment;
+} RsSet;
+
+typedef struct RsTable {
+	RsFamily family;
+	const char *name;
+	RsSet *sets;
+	int n_sets;
+	RsChain *chains;
+	int n_chains;
+} RsTable;
+
+typedef struct Ruleset {
+	Arena *arena;
+	RsTable *tables;
+	int n_tables;
+} Ruleset;
+
+const char *rs_family_name(RsFamily f);	/* "inet" */
+const char *rs_hook_name(RsHook h);	/* "input" */
+RsChain *rs_chain(const RsTable *t, const char *name);
+RsSet *rs_set(const RsTable *t, const char *name);
+
+#endif
