@@ -51,3 +51,18 @@ ns_add() {
 	ip -n "$ns" link set lo up
 	echo "$ns"
 }
+
+# ensure_flashpods_user: the `flashpods` system user and group the policies
+# name, with a home and subordinate ids (rootless podman needs both). The
+# only change tests make outside their scratch space; idempotent.
+ensure_flashpods_user() {
+	if ! id -u flashpods >/dev/null 2>&1; then
+		useradd --system --create-home --home-dir /var/lib/flashpods-home \
+			--shell /usr/sbin/nologin --user-group flashpods 2>/dev/null ||
+			id -u flashpods >/dev/null 2>&1 || return 1
+	fi
+	grep -q '^flashpods:' /etc/subuid 2>/dev/null ||
+		usermod --add-subuids 200000-265535 flashpods || return 1
+	grep -q '^flashpods:' /etc/subgid 2>/dev/null ||
+		usermod --add-subgids 200000-265535 flashpods || return 1
+}
