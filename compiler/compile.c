@@ -12,6 +12,11 @@
 
 const Artifact artifacts[] = {
 	{ "flashpods.nft", emit_nft_artifact },
+	{ "flashpods.body.nft", emit_nft_body_artifact },
+	{ "nixos.json", emit_nix_artifact },
+	{ "policy.pb", emit_pb_artifact },
+	{ "mounts.json", emit_json_mounts_artifact },
+	{ "privileges.json", emit_json_privileges_artifact },
 };
 const int n_artifacts = sizeof artifacts / sizeof *artifacts;
 

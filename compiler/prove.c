@@ -1,10 +1,961 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* STUB: replaced by the prover (issue 3). */
-#include "fpc.h"
+/*
+ * prove.c: prove a policy's invariants and trust table on a Ruleset.
+ *
+ * The packets of a source to a tcp/udp service are boxes (classes.h): one
+ * per via clause, address family and path. `via "wg0" from 10.0.0.2`
+ * arrives from the network on wg0 from that address; `via user NAME` is
+ * sent by a local process of that uid (output hook, oif lo) and comes back
+ * on lo with no socket (input hook); `via any` is every packet of both
+ * kinds. A new connection (ct state new) to the service's port, and to its
+ * `on` address when it has one, reaches the service when every hook on
+ * its path accepts it.
+ *
+ * An invariant clause `S cannot reach X` holds when no packet of any via of
+ * S is accepted; `S can reach X` when all are. An allow or deny cell (S, X)
+ * claims the packets of S that no row above S with a cell in column X
+ * claims: all of them accepted (allow) or none (deny). `-` claims nothing.
+ * A KEY_UNKNOWN expression may match or not: a proof that needs it to go
+ * one way fails as "cannot be proved", naming it.
+ */
+#include "classes.h"
+
+#include <arpa/inet.h>
+
+void packet_init(Packet *pkt)
+{
+	memset(pkt, 0, sizeof *pkt);
+	pkt->path = PKT_NET;
+	pkt->iifname = "";
+	pkt->oifname = "";
+	pkt->fam = FAM_IP4;
+	pkt->l4proto = 6;
+	pkt->sport = 40000;
+	pkt->uid = pkt->gid = -1;
+	pkt->ctstate = 8;
+}
+
+/* ---- printing ---- */
+
+static void print_addr(Buf *out, AddrFamily fam, const uint8_t *a)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	inet_ntop(fam == FAM_IP4 ? AF_INET : AF_INET6, a, s, sizeof s);
+	buf_puts(out, s);
+}
+
+static const char *proto_name(uint64_t p)
+{
+	switch (p) {
+	case 1: return "icmp";
+	case 6: return "tcp";
+	case 17: return "udp";
+	case 58: return "icmpv6";
+	case 132: return "sctp";
+	default: return NULL;
+	}
+}
+
+static void print_ctstate(Buf *out, int mask)
+{
+	static const char *const names[] = { "invalid", "established",
+		"related", "new", "bit4", "bit5", "untracked", "bit7" };
+	bool first = true;
+
+	for (int b = 0; b < 8; b++)
+		if (mask & (1 << b)) {
+			buf_printf(out, "%s%s", first ? "" : ",", names[b]);
+			first = false;
+		}
+}
+
+/* "tcp 10.0.0.2:40000 -> 10.0.0.1:8080, ct state new, arriving on wg0" */
+void prove_print_packet(const Packet *pkt, Buf *out)
+{
+	const char *pn = proto_name((uint64_t)pkt->l4proto);
+	bool v6 = pkt->fam == FAM_IP6;
+	bool ports = pkt->l4proto == 6 || pkt->l4proto == 17;
+
+	if (pn)
+		buf_printf(out, "%s ", pn);
+	else
+		buf_printf(out, "l4proto %d ", pkt->l4proto);
+	buf_puts(out, v6 ? "[" : "");
+	print_addr(out, pkt->fam, pkt->saddr);
+	buf_puts(out, v6 ? "]" : "");
+	if (ports)
+		buf_printf(out, ":%d", pkt->sport);
+	buf_puts(out, v6 ? " -> [" : " -> ");
+	print_addr(out, pkt->fam, pkt->daddr);
+	buf_puts(out, v6 ? "]" : "");
+	if (ports)
+		buf_printf(out, ":%d", pkt->dport);
+	buf_puts(out, ", ct state ");
+	print_ctstate(out, pkt->ctstate);
+	if (pkt->path == PKT_NET) {
+		buf_printf(out, ", arriving on %s",
+			   pkt->iifname && pkt->iifname[0] ? pkt->iifname : "(none)");
+		return;
+	}
+	buf_puts(out, ", sent by a local process");
+	if (pkt->uid >= 0)
+		buf_printf(out, " of uid %ld%s%s%s", pkt->uid,
+			   pkt->user ? " (" : "", pkt->user ? pkt->user : "",
+			   pkt->user ? ")" : "");
+	if (pkt->gid >= 0)
+		buf_printf(out, " gid %ld%s%s%s", pkt->gid,
+			   pkt->group ? " (" : "", pkt->group ? pkt->group : "",
+			   pkt->group ? ")" : "");
+	if (pkt->oifname && !strcmp(pkt->oifname, "lo"))
+		buf_puts(out, ", out lo and arriving on lo");
+	else
+		buf_printf(out, ", out %s", pkt->oifname && pkt->oifname[0] ?
+			   pkt->oifname : "(none)");
+}
+
+/* The prefix length of the range lo..hi, or -1 when it is no prefix. */
+static int range_prefix(const RsValue *v)
+{
+	int bits = v->fam == FAM_IP4 ? 32 : 128, len = bits;
+
+	for (int i = bits - 1; i >= 0; i--) {
+		int lb = v->addr_lo[i / 8] >> (7 - i % 8) & 1;
+		int hb = v->addr_hi[i / 8] >> (7 - i % 8) & 1;
+
+		if (lb == 0 && hb == 1)
+			len = i;
+		else
+			break;
+	}
+	for (int i = 0; i < len; i++)
+		if ((v->addr_lo[i / 8] ^ v->addr_hi[i / 8]) & (0x80 >> (i % 8)))
+			return -1;
+	return len;
+}
+
+static void print_value(Buf *out, RsKey k, const RsValue *v)
+{
+	const char *n;
+
+	switch (v->kind) {
+	case VAL_INT:
+		if (k == KEY_CTSTATE) {
+			print_ctstate(out, (int)v->lo);
+		} else if (k == KEY_L4PROTO && v->lo == v->hi &&
+			   (n = proto_name(v->lo))) {
+			buf_puts(out, n);
+		} else if (k == KEY_NFPROTO && v->lo == v->hi &&
+			   (v->lo == 2 || v->lo == 10)) {
+			buf_puts(out, v->lo == 2 ? "ipv4" : "ipv6");
+		} else if (v->lo == v->hi) {
+			buf_printf(out, "%llu", (unsigned long long)v->lo);
+		} else {
+			buf_printf(out, "%llu-%llu", (unsigned long long)v->lo,
+				   (unsigned long long)v->hi);
+		}
+		break;
+	case VAL_ADDR: {
+		int len = range_prefix(v);
+
+		print_addr(out, v->fam, v->addr_lo);
+		if (len < 0) {
+			buf_puts(out, "-");
+			print_addr(out, v->fam, v->addr_hi);
+		} else if (len < (v->fam == FAM_IP4 ? 32 : 128)) {
+			buf_printf(out, "/%d", len);
+		}
+		break;
+	}
+	case VAL_IFNAME:
+		buf_printf(out, "\"%s%s\"", v->name, v->wildcard ? "*" : "");
+		break;
+	case VAL_USER:
+		buf_printf(out, "\"%s\"", v->name);
+		break;
+	default:
+		BUG("value kind %d", (int)v->kind);
+	}
+}
+
+/* The l4 protocol name a port match of r is qualified with. */
+static const char *port_proto(const RsRule *r)
+{
+	for (int i = 0; i < r->n_matches; i++) {
+		const RsMatch *m = &r->matches[i];
+
+		if (m->key == KEY_L4PROTO && !m->neg && m->n_vals == 1 &&
+		    m->vals[0].lo == m->vals[0].hi &&
+		    (m->vals[0].lo == 6 || m->vals[0].lo == 17))
+			return m->vals[0].lo == 6 ? "tcp" : "udp";
+	}
+	return "th";
+}
+
+/* Does the text of an undecodable expression name the protocol that
+ * dependency m stands for ("udp sport . udp dport" implies l4proto udp)? */
+static bool unknown_implies(const RsMatch *m, const char *text)
+{
+	static const struct { RsKey k; uint64_t v; const char *p; } t[] = {
+		{ KEY_L4PROTO, 6, "tcp " }, { KEY_L4PROTO, 17, "udp " },
+		{ KEY_L4PROTO, 1, "icmp " }, { KEY_L4PROTO, 58, "icmpv6 " },
+		{ KEY_NFPROTO, 2, "ip " }, { KEY_NFPROTO, 2, "icmp " },
+		{ KEY_NFPROTO, 10, "ip6 " }, { KEY_NFPROTO, 10, "icmpv6 " },
+	};
+
+	for (size_t i = 0; i < sizeof t / sizeof *t; i++)
+		if (m->key == t[i].k && m->vals[0].lo == t[i].v &&
+		    m->vals[0].hi == t[i].v && !strncmp(text, t[i].p, strlen(t[i].p)))
+			return true;
+	return false;
+}
+
+/* Is m a protocol dependency that a later match of r already implies? */
+static bool implied(const RsRule *r, int i)
+{
+	const RsMatch *m = &r->matches[i];
+
+	if (m->neg || m->n_vals != 1)
+		return false;
+	for (int j = i + 1; j < r->n_matches; j++) {
+		RsKey k = r->matches[j].key;
+
+		if (m->key == KEY_NFPROTO && (k == KEY_SADDR || k == KEY_DADDR))
+			return true;
+		if (m->key == KEY_L4PROTO && (k == KEY_DPORT || k == KEY_SPORT) &&
+		    strcmp(port_proto(r), "th"))
+			return true;
+		if (k == KEY_UNKNOWN && r->matches[j].unknown &&
+		    unknown_implies(m, r->matches[j].unknown))
+			return true;
+	}
+	return false;
+}
+
+static const char *key_name(const RsRule *r, const RsMatch *m)
+{
+	bool v6 = m->n_vals > 0 && m->vals[0].kind == VAL_ADDR &&
+		m->vals[0].fam == FAM_IP6;
+
+	switch (m->key) {
+	case KEY_IIFNAME: return "iifname";
+	case KEY_OIFNAME: return "oifname";
+	case KEY_NFPROTO: return "meta nfproto";
+	case KEY_L4PROTO: return "meta l4proto";
+	case KEY_SADDR: return v6 ? "ip6 saddr" : "ip saddr";
+	case KEY_DADDR: return v6 ? "ip6 daddr" : "ip daddr";
+	case KEY_SPORT:
+		return !strcmp(port_proto(r), "tcp") ? "tcp sport" :
+			!strcmp(port_proto(r), "udp") ? "udp sport" : "th sport";
+	case KEY_DPORT:
+		return !strcmp(port_proto(r), "tcp") ? "tcp dport" :
+			!strcmp(port_proto(r), "udp") ? "udp dport" : "th dport";
+	case KEY_SKUID: return "meta skuid";
+	case KEY_SKGID: return "meta skgid";
+	case KEY_CTSTATE: return "ct state";
+	case KEY_UNKNOWN: return "?";
+	default: BUG("key %d", (int)m->key);
+	}
+}
+
+static const char *verdict_name(RsVerdictKind v)
+{
+	switch (v) {
+	case VERDICT_CONTINUE: return "continue";
+	case VERDICT_ACCEPT: return "accept";
+	case VERDICT_DROP: return "drop";
+	case VERDICT_REJECT: return "reject";
+	case VERDICT_JUMP: return "jump";
+	case VERDICT_GOTO: return "goto";
+	case VERDICT_RETURN: return "return";
+	default: BUG("verdict %d", (int)v);
+	}
+}
+
+/* One rule in nft syntax (sets by name, dependencies left implicit). */
+void prove_print_rule(const RsRule *r, Buf *out)
+{
+	const char *sep = "";
+
+	for (int i = 0; i < r->n_matches; i++) {
+		const RsMatch *m = &r->matches[i];
+
+		if (implied(r, i))
+			continue;
+		buf_puts(out, sep);
+		sep = " ";
+		if (m->key == KEY_UNKNOWN) {
+			buf_puts(out, m->unknown ? m->unknown : "(unknown)");
+			continue;
+		}
+		buf_printf(out, "%s %s", key_name(r, m), m->neg ? "!= " : "");
+		if (m->set) {
+			buf_printf(out, "@%s", m->set);
+			continue;
+		}
+		if (m->n_vals != 1)
+			buf_puts(out, "{ ");
+		for (int v = 0; v < m->n_vals; v++) {
+			if (v)
+				buf_puts(out, ", ");
+			print_value(out, m->key, &m->vals[v]);
+		}
+		if (m->n_vals != 1)
+			buf_puts(out, " }");
+	}
+	if (r->counter) {
+		buf_puts(out, sep);
+		buf_puts(out, "counter");
+		sep = " ";
+	}
+	if (r->verdict != VERDICT_CONTINUE) {
+		buf_printf(out, "%s%s", sep, verdict_name(r->verdict));
+		if (r->target)
+			buf_printf(out, " %s", r->target);
+	}
+}
+
+/* Line `line` of p's text (without its newline) into out. */
+static void policy_line(const Policy *p, int line, Buf *out)
+{
+	const char *s = p->text, *end = p->text + p->text_len;
+
+	for (int l = 1; l < line && s < end; l++) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+
+		s = nl ? nl + 1 : end;
+	}
+	const char *nl = memchr(s, '\n', (size_t)(end - s));
+	const char *e = nl ? nl : end;
+
+	while (s < e && (*s == ' ' || *s == '\t'))
+		s++;
+	buf_append(out, s, (size_t)(e - s));
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+/* Does loc name p's file (by path or basename, as nft comments do)? */
+static bool loc_in_policy(const Policy *p, const Loc *loc)
+{
+	return p && p->text && loc->file && loc->first_line > 0 &&
+		(!strcmp(loc->file, p->file) ||
+		 !strcmp(base_name(loc->file), base_name(p->file)));
+}
+
+/* "policies/default.fp:31: laptop allow allow" */
+static void print_origin(const Policy *p, const Loc *loc, Buf *out)
+{
+	buf_printf(out, "%s:%d", loc_in_policy(p, loc) ? p->file : loc->file,
+		   loc->first_line);
+	if (loc_in_policy(p, loc)) {
+		buf_puts(out, ": ");
+		policy_line(p, loc->first_line, out);
+	}
+}
+
+void prove_print_step(const Policy *p, const TraceStep *s, const char *ind,
+		      Buf *out)
+{
+	buf_printf(out, "%s%s %s %s", ind, rs_family_name(s->table->family),
+		   s->table->name, s->chain->name);
+	if (!s->rule) {
+		buf_printf(out, ": no rule matched, chain policy %s\n",
+			   verdict_name(s->verdict));
+		return;
+	}
+	buf_printf(out, " rule %d: ", s->rule_index + 1);
+	prove_print_rule(s->rule, out);
+	if (s->assumed)
+		buf_printf(out, "  (assuming `%s` %s)",
+			   s->assumed->unknown ? s->assumed->unknown : "?",
+			   s->verdict == VERDICT_CONTINUE && s->rule->verdict !=
+			   VERDICT_CONTINUE ? "does not match" : "matches");
+	buf_puts(out, "\n");
+	if (s->rule->origin.file) {
+		buf_printf(out, "%s    from ", ind);
+		print_origin(p, &s->rule->origin, out);
+		if (s->rule->origin_what)
+			buf_printf(out, "  (%s)", s->rule->origin_what);
+		buf_puts(out, "\n");
+	}
+}
+
+void prove_print_trace(const Policy *p, const Trace *tr, Buf *out)
+{
+	for (int i = 0; i < tr->n_steps; i++)
+		prove_print_step(p, &tr->steps[i], "    ", out);
+	if (tr->truncated)
+		buf_puts(out, "    ...\n");
+}
+
+/* ---- one packet ---- */
+
+typedef struct PacketRes {
+	int mask;
+	Trace *tr;
+	bool have_accept;
+} PacketRes;
+
+static int packet_leaf(void *ctx, const Box *b, int outcome, const TNode *t,
+		       int assumed)
+{
+	PacketRes *r = ctx;
+
+	(void)b;
+	(void)assumed;
+	r->mask |= outcome;
+	if (r->tr && !r->have_accept && (outcome == PROVE_ACCEPT ||
+					 r->tr->n_steps == 0)) {
+		trace_from_nodes(t, outcome, r->tr);
+		r->have_accept = outcome == PROVE_ACCEPT;
+	}
+	return 0;
+}
+
+int prove_packet(const Ruleset *rs, const Packet *pkt, Trace *tr)
+{
+	Space *sp = space_new();
+	PacketRes r = { 0, tr, false };
+	CRuleset *crs;
+	Box b;
+
+	if (tr)
+		memset(tr, 0, sizeof *tr);
+	space_add_ruleset(sp, rs);
+	space_add_packet(sp, pkt);
+	space_seal(sp);
+	crs = space_compile(sp, rs);
+	space_box_of_packet(sp, pkt, &b);
+	space_eval(sp, crs, &b, NULL, 0, packet_leaf, &r);
+	space_free(sp);
+	return r.mask;
+}
+
+/* ---- the packets of a source ---- */
+
+
+/* The fields every box of service v in family fam shares; false when v
+ * cannot be reached in that family (it listens on the other one). */
+static bool service_box(Space *sp, const Service *v, AddrFamily fam, Box *b)
+{
+	int nfp = fam == FAM_IP4 ? 2 : 10;
+
+	if (v->has_listen && v->listen.fam != fam)
+		return false;
+	memset(b, 0, sizeof *b);
+	b->d[D_IIF] = sp_all(sp, D_IIF);
+	b->d[D_OIF] = sp_all(sp, D_OIF);
+	b->d[D_NFPROTO] = sp_int(sp, D_NFPROTO, (uint64_t)nfp, (uint64_t)nfp);
+	b->d[D_L4PROTO] = sp_int(sp, D_L4PROTO, v->kind == SVC_UDP ? 17 : 6,
+				 v->kind == SVC_UDP ? 17 : 6);
+	b->d[D_SADDR] = sp_family(sp, D_SADDR, fam);
+	b->d[D_DADDR] = v->has_listen ?
+		sp_prefixes(sp, D_DADDR, &v->listen, 1, fam) :
+		sp_family(sp, D_DADDR, fam);
+	b->d[D_SPORT] = sp_all(sp, D_SPORT);
+	b->d[D_DPORT] = sp_int(sp, D_DPORT, (uint64_t)v->port_lo,
+			       (uint64_t)v->port_hi);
+	b->d[D_SKUID] = sp_absent(sp, D_SKUID);
+	b->d[D_SKGID] = sp_absent(sp, D_SKGID);
+	b->d[D_CTSTATE] = sp_int(sp, D_CTSTATE, 3, 3);
+	return true;
+}
+
+/* The packets of one via clause to v, appended to out (with their via). */
+static void via_boxes(Space *sp, Arena *a, const Via *via, const Service *v,
+		      Boxes *out, Vias *vias)
+{
+	static const AddrFamily fams[] = { FAM_IP4, FAM_IP6 };
+
+	for (int f = 0; f < 2; f++) {
+		Box b;
+
+		if (!service_box(sp, v, fams[f], &b))
+			continue;
+		if (via->kind == VIA_NET || via->kind == VIA_ANY) {
+			Box n = b;
+
+			n.path = PKT_NET;
+			if (via->kind == VIA_NET && via->n_ifaces)
+				n.d[D_IIF] = sp_ifpatterns(sp, D_IIF, via->ifaces,
+							   via->n_ifaces);
+			if (via->kind == VIA_NET && via->n_addrs)
+				n.d[D_SADDR] = sp_prefixes(sp, D_SADDR, via->addrs,
+							   via->n_addrs, fams[f]);
+			if (!iset_empty(n.d[D_SADDR])) {
+				vec_push(a, out, n);
+				vec_push(a, vias, via);
+			}
+		}
+		if (via->kind == VIA_USER || via->kind == VIA_ANY) {
+			Box l = b;
+
+			l.path = PKT_LOCAL;
+			l.d[D_OIF] = sp_ifname(sp, D_OIF, "lo");
+			l.d[D_SKUID] = via->kind == VIA_ANY ? sp_all(sp, D_SKUID) :
+				sp_int(sp, D_SKUID, (uint64_t)space_uid_of(sp, via->user),
+				       (uint64_t)space_uid_of(sp, via->user));
+			l.d[D_SKGID] = sp_all(sp, D_SKGID);
+			vec_push(a, out, l);
+			vec_push(a, vias, via);
+		}
+	}
+}
+
+/* ---- queries ---- */
+
+/* What one proof looks for and what it found. */
+typedef struct Query {
+	Space *sp;
+	const CRuleset *crs;
+	int bad;		/* the outcome that refutes the claim */
+	bool found;		/* a counterexample was found */
+	bool definite;		/* ... that needs no assumption */
+	Packet pkt;
+	Trace tr;
+	long classes;
+} Query;
+
+static int mask_leaf(void *ctx, const Box *b, int outcome, const TNode *t,
+		     int assumed)
+{
+	(void)b;
+	(void)t;
+	(void)assumed;
+	*(int *)ctx |= outcome;
+	return 0;
+}
+
+/* Every outcome pkt can have, whichever way the undecodable expressions
+ * on its path go. */
+static int point_outcomes(Space *sp, const CRuleset *crs, const Packet *pkt)
+{
+	Box pb;
+	int mask = 0;
+
+	space_box_of_packet(sp, pkt, &pb);
+	space_eval(sp, crs, &pb, NULL, 0, mask_leaf, &mask);
+	return mask;
+}
+
+static int query_leaf(void *ctx, const Box *b, int outcome, const TNode *t,
+		      int assumed)
+{
+	Query *q = ctx;
+	Packet pkt;
+	bool definite = assumed == 0;
+
+	if (!(outcome & q->bad))
+		return 0;
+	if (q->found && (q->definite || assumed))
+		return 0;
+	space_packet_of_box(q->sp, b, &pkt);
+	/* a path through assumptions: the example packet is a definite
+	 * counterexample when it goes wrong whichever way they go */
+	if (!definite && point_outcomes(q->sp, q->crs, &pkt) == q->bad)
+		definite = true;
+	q->found = true;
+	q->definite = definite;
+	q->pkt = pkt;
+	trace_from_nodes(t, outcome, &q->tr);
+	return q->definite;
+}
+
+/* Prove that no packet of boxes[0..n) outside excl is `bad`: returns true
+ * when the claim holds; q has the counterexample otherwise, and *via_out
+ * the via clause of its box. */
+static bool query_run(Query *q, const CRuleset *crs, const Boxes *bx,
+		      const Via *const *vias, const Boxes *excl,
+		      const Via **via_out)
+{
+	q->crs = crs;
+	for (int i = 0; i < bx->n; i++) {
+		q->classes += space_eval(q->sp, crs, &bx->v[i], excl ? excl->v : NULL,
+					 excl ? excl->n : 0, query_leaf, q);
+		if (q->found && via_out && !*via_out)
+			*via_out = vias[i];
+		if (q->found && q->definite)
+			return false;
+	}
+	return !q->found;
+}
+
+/* ---- the report ---- */
+
+typedef struct Ctx {
+	const Policy *p;
+	const Ruleset *rs;
+	const ProveOpts *o;
+	Space *sp;
+	const CRuleset *crs;
+	Arena *a;
+	ProveStats *st;
+} Ctx;
+
+void prove_source_boxes(Space *sp, Arena *a, const Source *s, const Service *v,
+			Boxes *out, Vias *vias)
+{
+	for (int i = 0; i < s->n_vias; i++)
+		via_boxes(sp, a, &s->vias[i], v, out, vias);
+}
+
+/* The boxes of source s to service v (and each one's via clause). */
+static void source_boxes(Ctx *c, const Source *s, const Service *v, Boxes *out,
+			 Vias *vias)
+{
+	prove_source_boxes(c->sp, c->a, s, v, out, vias);
+}
+
+/* Explain a counterexample: packet, via, verdict and trace. */
+static void print_counterexample(Ctx *c, const Query *q, const Via *via,
+				 const char *ind, Buf *out)
+{
+	buf_printf(out, "%scounterexample: ", ind);
+	prove_print_packet(&q->pkt, out);
+	buf_puts(out, "\n");
+	if (via && via->loc.file) {
+		buf_printf(out, "%s  a packet of ", ind);
+		print_origin(c->p, &via->loc, out);
+		buf_puts(out, "\n");
+	}
+	buf_printf(out, "%s  %s%s; the rules on its way:\n", ind,
+		   q->definite ? "" : "may be ",
+		   q->tr.outcome == PROVE_ACCEPT ? "accepted" : "dropped");
+	for (int i = 0; i < q->tr.n_steps; i++) {
+		char ind2[32];
+
+		snprintf(ind2, sizeof ind2, "%s    ", ind);
+		prove_print_step(c->p, &q->tr.steps[i], ind2, out);
+	}
+}
+
+/* One invariant clause for one service; appends a line (and a
+ * counterexample) to out; false when it fails. */
+static bool prove_clause(Ctx *c, const InvClause *cl, const Service *v, Buf *out)
+{
+	Query q = { .sp = c->sp, .bad = cl->can ? PROVE_DROP : PROVE_ACCEPT };
+	Boxes bx = { 0 };
+	Vias vias = { 0 };
+	const Via *via = NULL;
+	bool ok;
+
+	buf_printf(out, "  %s %s reach %s: ", cl->source->name,
+		   cl->can ? "can" : "cannot", v->name);
+	if (!service_is_network(v)) {
+		CellKind k = policy_cell(c->p, cl->source->index, v->index)->kind;
+		bool holds = cl->can ? k == CELL_ALLOW : k != CELL_ALLOW;
+
+		buf_printf(out, "%s (not an nftables service: by the trust table)\n",
+			   holds ? "holds" : "FAILS");
+		return holds;
+	}
+	source_boxes(c, cl->source, v, &bx, &vias);
+	ok = query_run(&q, c->crs, &bx, vias.v, NULL, &via);
+	c->st->classes += q.classes;
+	if (ok) {
+		buf_printf(out, "holds (%ld classes)\n", q.classes);
+		return true;
+	}
+	buf_printf(out, "%s\n", q.definite ? "FAILS" : "CANNOT BE PROVED");
+	print_counterexample(c, &q, via, "    ", out);
+	return false;
+}
+
+/* The boxes of every row above s with a cell in column v. */
+static void rows_above(Ctx *c, const Source *s, const Service *v, Boxes *out)
+{
+	Vias vias = { 0 };
+
+	for (int r = 0; r < s->index; r++)
+		if (policy_cell(c->p, r, v->index)->kind != CELL_NONE)
+			source_boxes(c, c->p->sources[r], v, out, &vias);
+}
+
+/* Check one allow/deny cell; false when the ruleset does not realise it. */
+static bool check_cell(Ctx *c, const Source *s, const Service *v, Buf *out)
+{
+	const Cell *cell = policy_cell(c->p, s->index, v->index);
+	Query q = { .sp = c->sp,
+		    .bad = cell->kind == CELL_ALLOW ? PROVE_DROP : PROVE_ACCEPT };
+	Boxes bx = { 0 }, excl = { 0 };
+	Vias vias = { 0 };
+	const Via *via = NULL;
+	bool ok;
+
+	source_boxes(c, s, v, &bx, &vias);
+	rows_above(c, s, v, &excl);
+	ok = query_run(&q, c->crs, &bx, vias.v, &excl, &via);
+	c->st->classes += q.classes;
+	buf_printf(out, "  %-12s %-12s %-5s %s\n", s->name, v->name,
+		   cell->kind == CELL_ALLOW ? "allow" : "deny",
+		   ok ? "realised" : q.definite ? "NOT REALISED" :
+		   "CANNOT BE PROVED");
+	if (!ok)
+		print_counterexample(c, &q, via, "    ", out);
+	return ok;
+}
+
+/* List the undecodable expressions of rs; returns how many. */
+static int list_unknown(const Ruleset *rs, Buf *out)
+{
+	int n = 0;
+
+	for (int t = 0; t < rs->n_tables; t++)
+		for (int ch = 0; ch < rs->tables[t].n_chains; ch++) {
+			const RsChain *cn = &rs->tables[t].chains[ch];
+
+			for (int r = 0; r < cn->n_rules; r++)
+				for (int m = 0; m < cn->rules[r].n_matches; m++) {
+					const RsMatch *mt = &cn->rules[r].matches[m];
+
+					if (mt->key != KEY_UNKNOWN)
+						continue;
+					if (out)
+						buf_printf(out, "  %s %s %s rule %d: `%s` (may match or not)\n",
+							   rs_family_name(rs->tables[t].family),
+							   rs->tables[t].name, cn->name, r + 1,
+							   mt->unknown ? mt->unknown : "?");
+					n++;
+				}
+		}
+	return n;
+}
+
+static int count_rules(const Ruleset *rs)
+{
+	int n = 0;
+
+	for (int t = 0; t < rs->n_tables; t++)
+		for (int c = 0; c < rs->tables[t].n_chains; c++)
+			n += rs->tables[t].chains[c].n_rules;
+	return n;
+}
+
+/* Tables the prover does not model, named in the report. */
+static void list_ignored(const Ruleset *rs, Buf *out)
+{
+	for (int t = 0; t < rs->n_tables; t++)
+		if (rs->tables[t].family != RS_INET && rs->tables[t].family != RS_IP &&
+		    rs->tables[t].family != RS_IP6)
+			buf_printf(out, "note: table %s %s is not modelled (not an IP family)\n",
+				   rs_family_name(rs->tables[t].family),
+				   rs->tables[t].name);
+}
+
+int prove_report(const Policy *p, const Ruleset *rs, const ProveOpts *o,
+		 Buf *out, ProveStats *st)
+{
+	Ctx c = { p, rs, o, space_new(), NULL, NULL, st };
+	ProveStats dummy;
+
+	if (!st)
+		st = c.st = &dummy;
+	memset(st, 0, sizeof *st);
+	c.a = arena_new();
+	space_add_ruleset(c.sp, rs);
+	space_add_policy(c.sp, p);
+	space_seal(c.sp);
+	c.crs = space_compile(c.sp, rs);
+	st->rules = count_rules(rs);
+	st->unknown = list_unknown(rs, NULL);
+	list_ignored(rs, out);
+	for (int i = 0; i < p->n_invariants; i++) {
+		const Invariant *inv = &p->invariants[i];
+		Buf body = { 0 };
+		int failed = 0;
+
+		for (int k = 0; k < inv->n_clauses; k++)
+			for (int s = 0; s < inv->clauses[k].n_services; s++) {
+				st->invariants++;
+				if (!prove_clause(&c, &inv->clauses[k],
+						  inv->clauses[k].services[s], &body))
+					failed++;
+			}
+		st->invariants_failed += failed;
+		buf_printf(out, "invariant %s: %s\n", inv->name,
+			   failed ? "FAILS" : "holds");
+		if (body.data)
+			buf_puts(out, body.data);
+		buf_free(&body);
+	}
+	if (!o || !o->no_cells) {
+		Buf body = { 0 };
+
+		for (int s = 0; s < p->n_sources; s++)
+			for (int v = 0; v < p->n_services; v++) {
+				const Service *svc = p->services[v];
+
+				if (!service_is_network(svc) ||
+				    policy_cell(p, s, v)->kind == CELL_NONE)
+					continue;
+				st->cells++;
+				if (!check_cell(&c, p->sources[s], svc, &body))
+					st->cells_failed++;
+			}
+		buf_printf(out, "trust table: %d of %d cells realised%s\n",
+			   st->cells - st->cells_failed, st->cells,
+			   st->cells_failed && o && o->emitter ?
+			   " (an emitter bug)" : "");
+		if (body.data)
+			buf_puts(out, body.data);
+		buf_free(&body);
+	}
+	if (st->unknown) {
+		buf_printf(out, "undecodable expressions: %d\n", st->unknown);
+		list_unknown(rs, out);
+	}
+	buf_printf(out, "checked %ld classes of packets on %d rules in %d tables%s%s\n",
+		   st->classes, st->rules, rs->n_tables, o && o->what ? " of " : "",
+		   o && o->what ? o->what : "");
+	space_free(c.sp);
+	arena_free(c.a);
+	if (st->invariants_failed)
+		return 1;
+	return st->cells_failed ? 3 : 0;
+}
+
+/* ---- the compile-time proof ---- */
+
+/* What a trace step did, for a diagnostic: "drops it", "jumps to x". */
+static const char *step_verb(Arena *a, const TraceStep *s)
+{
+	if (s->assumed && s->verdict == VERDICT_CONTINUE)
+		return arena_printf(a, "is assumed not to match (`%s`)",
+				    s->assumed->unknown ? s->assumed->unknown : "?");
+	switch (s->verdict) {
+	case VERDICT_ACCEPT: return s->rule ? "accepts it" : "accepts it (chain policy)";
+	case VERDICT_DROP: return s->rule ? "drops it" : "drops it (chain policy)";
+	case VERDICT_REJECT: return "rejects it";
+	case VERDICT_JUMP: return arena_printf(a, "jumps to %s", s->rule->target);
+	case VERDICT_GOTO: return arena_printf(a, "goes to %s", s->rule->target);
+	case VERDICT_RETURN: return "returns";
+	case VERDICT_CONTINUE: return "continues";
+	default: BUG("verdict %d", (int)s->verdict);
+	}
+}
+
+/* Diagnostics for a failed invariant clause or cell: the error at `at`,
+ * then the counterexample, its via clause and every rule it went
+ * through, each at the policy text that produced it. */
+static void diag_failure(Ctx *c, Diag *d, Loc at, const char *what,
+			 const Query *q, const Via *via)
+{
+	Buf pk = { 0 };
+
+	prove_print_packet(&q->pkt, &pk);
+	diag_error(d, at, "%s", what);
+	diag_note(d, (Loc){ 0 }, "counterexample: %s", pk.data);
+	if (via && via->loc.file)
+		diag_note(d, via->loc, "the packet is one of this via clause");
+	for (int i = 0; i < q->tr.n_steps; i++) {
+		const TraceStep *s = &q->tr.steps[i];
+		Buf r = { 0 };
+		Loc at2 = s->rule && s->rule->origin.file ? s->rule->origin : (Loc){ 0 };
+
+		if (s->rule)
+			prove_print_rule(s->rule, &r);
+		diag_note(d, at2, "%s %s %s %s%s%s%s", rs_hook_name(s->hook),
+			  rs_family_name(s->table->family), s->table->name,
+			  s->chain->name, s->rule ? arena_printf(c->a, " rule %d", s->rule_index + 1) : "",
+			  arena_printf(c->a, " %s", step_verb(c->a, s)),
+			  s->rule ? arena_printf(c->a, ": %s", r.data) : "");
+		buf_free(&r);
+	}
+	buf_free(&pk);
+}
 
 int prove_policy(const Policy *p, const Ruleset *rs, Diag *d, Buf *report)
 {
-	(void)p; (void)rs; (void)d;
-	buf_puts(report, "STUB: nothing proved\n");
-	return 0;
+	ProveStats st = { 0 };
+	Ctx c = { p, rs, NULL, space_new(), NULL, arena_new(), &st };
+	int failed = 0;
+
+	space_add_ruleset(c.sp, rs);
+	space_add_policy(c.sp, p);
+	space_seal(c.sp);
+	c.crs = space_compile(c.sp, rs);
+	for (int i = 0; i < p->n_invariants; i++) {
+		const Invariant *inv = &p->invariants[i];
+
+		for (int k = 0; k < inv->n_clauses; k++) {
+			const InvClause *cl = &inv->clauses[k];
+
+			for (int s = 0; s < cl->n_services; s++) {
+				const Service *v = cl->services[s];
+				Query q = { .sp = c.sp,
+					    .bad = cl->can ? PROVE_DROP : PROVE_ACCEPT };
+				Boxes bx = { 0 };
+				Vias vias = { 0 };
+				const Via *via = NULL;
+				char *msg;
+
+				st.invariants++;
+				if (!service_is_network(v)) {
+					CellKind ck = policy_cell(p, cl->source->index,
+								  v->index)->kind;
+
+					if (cl->can ? ck == CELL_ALLOW : ck != CELL_ALLOW)
+						continue;
+					diag_error(d, cl->loc, "invariant %s fails: the trust table says %s %s %s",
+						   inv->name, cl->source->name,
+						   ck == CELL_ALLOW ? "allow" : "does not allow",
+						   v->name);
+					failed++;
+					continue;
+				}
+				source_boxes(&c, cl->source, v, &bx, &vias);
+				if (query_run(&q, c.crs, &bx, vias.v, NULL, &via)) {
+					st.classes += q.classes;
+					continue;
+				}
+				st.classes += q.classes;
+				failed++;
+				msg = arena_printf(c.a, "invariant %s fails: %s %s %s",
+						   inv->name, cl->source->name,
+						   cl->can ? "cannot reach" : "can reach",
+						   v->name);
+				diag_failure(&c, d, cl->loc, msg, &q, via);
+			}
+		}
+	}
+	for (int s = 0; s < p->n_sources; s++)
+		for (int v = 0; v < p->n_services; v++) {
+			const Source *src = p->sources[s];
+			const Service *svc = p->services[v];
+			const Cell *cell = policy_cell(p, s, v);
+			Query q = { .sp = c.sp,
+				    .bad = cell->kind == CELL_ALLOW ? PROVE_DROP : PROVE_ACCEPT };
+			Boxes bx = { 0 }, excl = { 0 };
+			Vias vias = { 0 };
+			const Via *via = NULL;
+			char *msg;
+
+			if (!service_is_network(svc) || cell->kind == CELL_NONE)
+				continue;
+			st.cells++;
+			source_boxes(&c, src, svc, &bx, &vias);
+			rows_above(&c, src, svc, &excl);
+			if (query_run(&q, c.crs, &bx, vias.v, &excl, &via)) {
+				st.classes += q.classes;
+				continue;
+			}
+			st.classes += q.classes;
+			failed++;
+			msg = arena_printf(c.a, "emitter bug: the ruleset does not realise `%s %s %s`",
+					   src->name, cell->kind == CELL_ALLOW ? "allow" : "deny",
+					   svc->name);
+			diag_failure(&c, d, cell->loc, msg, &q, via);
+		}
+	buf_printf(report, "proved %d invariant clause%s and %d trust cell%s on %ld classes\n",
+		   st.invariants, st.invariants == 1 ? "" : "s", st.cells,
+		   st.cells == 1 ? "" : "s", st.classes);
+	space_free(c.sp);
+	arena_free(c.a);
+	return failed;
 }

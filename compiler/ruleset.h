@@ -76,6 +76,17 @@ typedef enum {
 	VERDICT_JUMP, VERDICT_GOTO, VERDICT_RETURN,
 } RsVerdictKind;
 
+/* How a VERDICT_REJECT answers (the prover treats every kind as a drop). */
+typedef enum {
+	REJECT_DEFAULT,		/* nft `reject`: port unreachable, ICMP or ICMPv6 as
+				   the packet is (nft holds and lists it as `with
+				   icmp(v6) port-unreachable` when the rule's
+				   matches fix the family, icmpx otherwise) */
+	REJECT_TCP_RESET,	/* `reject with tcp reset`: the rule matches tcp only.
+				   (A local IPv6 TCP connect ignores the ICMPv6
+				   error and retries for minutes; a reset ends it.) */
+} RsRejectKind;
+
 typedef struct RsRule {
 	RsMatch *matches;
 	int n_matches;
@@ -86,6 +97,7 @@ typedef struct RsRule {
 	Loc origin;		/* the policy text that produced it (trust cell) */
 	const char *origin_what; /* "laptop->api", "catch-all", ... */
 	uint64_t handle;	/* kernel handle when read back, else 0 */
+	RsRejectKind reject;	/* VERDICT_REJECT: what is sent back */
 } RsRule;
 
 typedef struct RsChain {

@@ -66,3 +66,63 @@ ensure_flashpods_user() {
 	grep -q '^flashpods:' /etc/subgid 2>/dev/null ||
 		usermod --add-subgids 200000-265535 flashpods || return 1
 }
+
+# podman_rootless_setup: what rootless podman needs to run containers as
+# `flashpods` on this machine (see docs/apid.md), for suites that start
+# real containers. Makes the user (ensure_flashpods_user) and its runtime
+# directory /run/user/UID (0700, as logind would), lets it open
+# /dev/net/tun (mode 0666, the udev default, which slirp4netns needs), and
+# writes a containers.conf of the suite's own (runc, no default ulimits)
+# exported as CONTAINERS_CONF; /etc is never touched. Sets FLASHPODS_UID
+# and FLASHPODS_HOME, and makes $SCRATCH traversable for that user.
+podman_rootless_setup() {
+	ensure_flashpods_user || return 1
+	FLASHPODS_UID=$(id -u flashpods)
+	FLASHPODS_HOME=$(getent passwd flashpods | cut -d: -f6)
+	export FLASHPODS_UID FLASHPODS_HOME
+	mkdir -p "/run/user/$FLASHPODS_UID" &&
+		chown flashpods:flashpods "/run/user/$FLASHPODS_UID" &&
+		chmod 0700 "/run/user/$FLASHPODS_UID" || return 1
+	if [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
+		chmod 0666 /dev/net/tun || return 1
+	fi
+	chmod 0711 "$SCRATCH"
+	mkdir -p "$SCRATCH/podman" && chmod 0755 "$SCRATCH/podman"
+	printf '[engine]\nruntime = "runc"\n\n[containers]\ndefault_ulimits = []\n' \
+		> "$SCRATCH/podman/containers.conf"
+	chmod 0644 "$SCRATCH/podman/containers.conf"
+	export CONTAINERS_CONF="$SCRATCH/podman/containers.conf"
+}
+
+# as_flashpods CMD...: run CMD as flashpods with a clean environment (its
+# HOME, XDG_RUNTIME_DIR and the suite's CONTAINERS_CONF), from its home.
+as_flashpods() {
+	(cd "$FLASHPODS_HOME" && setpriv --reuid=flashpods --regid=flashpods --init-groups \
+		env -i HOME="$FLASHPODS_HOME" XDG_RUNTIME_DIR="/run/user/$FLASHPODS_UID" \
+		PATH=/usr/sbin:/usr/bin:/sbin:/bin CONTAINERS_CONF="$CONTAINERS_CONF" "$@")
+}
+
+# podman_test_image NAME: the tiny image container tests run, imported
+# into flashpods' storage if it is not there: busybox from Debian's
+# busybox-static (/bin/busybox and a link per applet), empty /work and
+# /artifacts, and an /entrypoint.sh for agent jobs that reports its task
+# and writes it to /work/agent.txt.
+podman_test_image() {
+	local name=$1 root="$SCRATCH/podman/rootfs" a
+	as_flashpods podman image exists "$name" 2>/dev/null && return 0
+	mkdir -p "$root/bin" "$root/tmp" "$root/work" "$root/artifacts" "$root/etc"
+	cp /bin/busybox "$root/bin/busybox" || return 1
+	for a in $(/bin/busybox --list); do
+		[ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"
+	done
+	printf '#!/bin/sh\necho "agent $FLASHPODS_JOB_ID on $FLASHPODS_GIT_BRANCH: $FLASHPODS_TASK"\n%s\n' \
+		'echo "$FLASHPODS_TASK" > /work/agent.txt && echo "wrote /work/agent.txt"' \
+		> "$root/entrypoint.sh"
+	chmod 0755 "$root/entrypoint.sh"
+	chmod 1777 "$root/tmp"
+	tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
+		-C "$root" -cf "$SCRATCH/podman/image.tar" . || return 1
+	chmod 0644 "$SCRATCH/podman/image.tar"
+	as_flashpods podman import --change 'CMD ["/bin/sh"]' \
+		"$SCRATCH/podman/image.tar" "$name" >/dev/null
+}

@@ -1,0 +1,418 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * apply.c: `fpc apply DIR|POLICY [--netns NAME] [--confirm-timeout S]` and
+ * `fpc apply --confirm [--netns NAME]`.
+ *
+ * The policy is checked, lowered and proved, then its tables go to the
+ * kernel as one netlink batch per apply: for each table "add, delete, add
+ * with contents", so the old table is replaced in the same transaction
+ * and no other table is touched. With --confirm-timeout the previous
+ * table is read back first (verbatim, through libnftnl); the new one is
+ * applied; unless a confirmation arrives within S seconds (an answer at
+ * the prompt when stdin is a terminal, or `fpc apply --confirm` on the
+ * socket /run/fpc/confirm-NETNS.sock) the previous table is put back in
+ * one batch. SIGHUP is ignored while waiting (a lost ssh session must
+ * still roll back); SIGINT and SIGTERM roll back at once.
+ */
+#include "fpc.h"
+#include "nl.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FPC_RUN_DIR "/run/fpc"
+
+/* The policy file DIR|POLICY names: POLICY itself, or the one *.fp in DIR.
+ * Heap string, NULL with a message printed. */
+static char *policy_path(const char *arg)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+	char *found = NULL;
+	int n = 0;
+
+	if (stat(arg, &st) < 0) {
+		fprintf(stderr, "fpc: error: cannot read %s: %s\n", arg, strerror(errno));
+		return NULL;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return xstrdup(arg);
+	d = opendir(arg);
+	if (!d) {
+		fprintf(stderr, "fpc: error: cannot read %s: %s\n", arg, strerror(errno));
+		return NULL;
+	}
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+
+		if (l > 3 && !strcmp(e->d_name + l - 3, ".fp")) {
+			n++;
+			free(found);
+			found = xmalloc(strlen(arg) + l + 2);
+			sprintf(found, "%s/%s", arg, e->d_name);
+		}
+	}
+	closedir(d);
+	if (n != 1) {
+		fprintf(stderr, "fpc: error: %s holds %d policy files (*.fp); name one\n",
+			arg, n);
+		free(found);
+		return NULL;
+	}
+	return found;
+}
+
+/* The confirmation socket of a namespace ("host" for the current one). */
+static void confirm_path(const char *netns, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof *sa);
+	sa->sun_family = AF_UNIX;
+	snprintf(sa->sun_path, sizeof sa->sun_path, FPC_RUN_DIR "/confirm-%s.sock",
+		 netns ? netns : "host");
+}
+
+/* `fpc apply --confirm`: tell the waiting apply to keep its table. */
+static int confirm(const char *netns)
+{
+	struct sockaddr_un sa;
+	char reply[256] = { 0 };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ssize_t n;
+
+	confirm_path(netns, &sa);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		fprintf(stderr, "fpc: error: no apply is waiting for confirmation (%s: %s)\n",
+			sa.sun_path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	if (write(fd, "confirm\n", 8) != 8) {
+		fprintf(stderr, "fpc: error: %s: %s\n", sa.sun_path, strerror(errno));
+		close(fd);
+		return 1;
+	}
+	n = read(fd, reply, sizeof reply - 1);
+	close(fd);
+	if (n > 0 && !strncmp(reply, "kept", 4)) {
+		printf("confirmed: the new ruleset stays\n");
+		return 0;
+	}
+	fprintf(stderr, "fpc: error: the waiting apply did not keep its table (%s)\n",
+		n > 0 ? reply : "no answer");
+	return 1;
+}
+
+/* Listen on the namespace's confirmation socket; -1 when another apply is
+ * waiting there. A stale socket (nobody listening) is replaced. */
+static int confirm_listen(const char *netns)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	confirm_path(netns, &sa);
+	if (mkdir(FPC_RUN_DIR, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr, "fpc: error: cannot create " FPC_RUN_DIR ": %s\n",
+			strerror(errno));
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno == EADDRINUSE) {
+		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0) {
+			fprintf(stderr, "fpc: error: another apply is waiting for "
+				"confirmation (%s)\n", sa.sun_path);
+			close(probe);
+			close(fd);
+			return -1;
+		}
+		close(probe);
+		unlink(sa.sun_path);
+		if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+			fprintf(stderr, "fpc: error: %s: %s\n", sa.sun_path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	chmod(sa.sun_path, 0600);
+	if (listen(fd, 4) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static volatile sig_atomic_t got_signal;
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Wait for a confirmation until timeout_s passes; 1 confirmed, 0 not. */
+static int wait_confirm(int lfd, int timeout_s, const char *netns)
+{
+	long deadline = now_ms() + timeout_s * 1000L;
+	bool tty = isatty(STDIN_FILENO);
+	struct sigaction sa = { 0 };
+
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	if (tty) {
+		printf("Keep the new ruleset? Type 'yes' within %d s (or run "
+		       "`fpc apply --confirm%s%s`); anything else restores the "
+		       "previous one: ", timeout_s, netns ? " --netns " : "",
+		       netns ? netns : "");
+	} else {
+		printf("waiting %d s for `fpc apply --confirm%s%s`\n", timeout_s,
+		       netns ? " --netns " : "", netns ? netns : "");
+	}
+	fflush(stdout);
+	while (!got_signal) {
+		struct pollfd pf[2] = { { lfd, POLLIN, 0 }, { STDIN_FILENO, POLLIN, 0 } };
+		long left = deadline - now_ms();
+		int n;
+
+		if (left <= 0)
+			return 0;
+		n = poll(pf, tty ? 2 : 1, (int)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return 0;
+		if (pf[0].revents & POLLIN) {
+			int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+			char buf[64] = { 0 };
+			ssize_t r;
+
+			if (c < 0)
+				continue;
+			r = read(c, buf, sizeof buf - 1);
+			if (r > 0 && !strncmp(buf, "confirm", 7)) {
+				if (write(c, "kept\n", 5) != 5) {
+					/* the confirming side learns from the table */
+				}
+				close(c);
+				return 1;
+			}
+			close(c);
+		}
+		if (tty && (pf[1].revents & (POLLIN | POLLHUP))) {
+			char line[64];
+
+			if (!fgets(line, sizeof line, stdin)) {
+				tty = false;	/* terminal gone: wait for --confirm */
+				continue;
+			}
+			return !strcmp(line, "yes\n") || !strcmp(line, "y\n");
+		}
+	}
+	return 0;
+}
+
+/* Commit b, printing the kernel's refusals; 0 or 1. */
+static int commit(NlSock *s, NlBatch *b)
+{
+	Buf err = { 0 };
+	int rc = nl_commit(s, b, &err);
+
+	if (rc < 0) {
+		fputs(err.data ? err.data : "error: the kernel refused the batch\n", stderr);
+		fprintf(stderr, "fpc: nothing was changed: the previous ruleset is in force\n");
+	}
+	buf_free(&err);
+	return rc < 0 ? 1 : 0;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: fpc apply DIR|POLICY [--netns NAME] [--confirm-timeout S]\n"
+		"       fpc apply --confirm [--netns NAME]\n");
+	return 2;
+}
+
+/* The proven ruleset of the policy at path (in p's arena), or NULL. */
+static Ruleset *build(const char *path, Policy **pp)
+{
+	Diag *d = diag_new();
+	Buf report = { 0 };
+	Policy *p = policy_load(path, d);
+	Ruleset *rs = NULL;
+
+	if (p) {
+		rs = lower(p);
+		if (prove_policy(p, rs, d, &report) > 0) {
+			fprintf(stderr, "fpc: error: %s does not prove; nothing applied\n", path);
+			rs = NULL;
+		}
+		diag_flush(d, stderr);
+	}
+	diag_free(d);
+	buf_free(&report);
+	*pp = p;
+	return rs;
+}
+
+static int count_rules(const RsTable *t)
+{
+	int n = 0;
+
+	for (int c = 0; c < t->n_chains; c++)
+		n += t->chains[c].n_rules;
+	return n;
+}
+
+/* Put the previous tables back (or remove ours when there were none). */
+static int restore(NlSock *s, const Ruleset *rs, NlSnap **snaps)
+{
+	NlBatch *b = nl_batch_new();
+	int rc;
+
+	for (int i = 0; i < rs->n_tables; i++) {
+		nl_batch_drop_table(b, rs->tables[i].family, rs->tables[i].name);
+		if (snaps[i])
+			nl_batch_add_snap(b, snaps[i]);
+	}
+	rc = commit(s, b);
+	nl_batch_free(b);
+	for (int i = 0; rc == 0 && i < rs->n_tables; i++)
+		printf("%s table %s %s\n", snaps[i] ? "restored the previous" :
+		       "removed the new (there was none before):",
+		       nl_family_name(rs->tables[i].family), rs->tables[i].name);
+	return rc;
+}
+
+static int apply(const char *arg, const char *netns, int timeout_s)
+{
+	char *path = policy_path(arg);
+	Policy *p = NULL;
+	Ruleset *rs = path ? build(path, &p) : NULL;
+	NlSnap **snaps = NULL;
+	NlSock *s = NULL;
+	NlBatch *b = NULL;
+	Buf err = { 0 };
+	int rc = 1, lfd = -1;
+
+	if (!rs)
+		goto out;
+	if (rs->n_tables == 0) {
+		fprintf(stderr, "fpc: error: %s compiles to no table\n", path);
+		goto out;
+	}
+	b = nl_batch_new();
+	for (int i = 0; i < rs->n_tables; i++) {
+		nl_batch_drop_table(b, rs->tables[i].family, rs->tables[i].name);
+		if (nl_batch_add_table(b, &rs->tables[i], &err) < 0) {
+			fprintf(stderr, "fpc: error: %s\n", err.data);
+			goto out;
+		}
+	}
+	if (nl_enter_netns(netns, &err) < 0 || !(s = nl_open(&err))) {
+		fprintf(stderr, "fpc: error: %s\n", err.data);
+		goto out;
+	}
+	if (timeout_s > 0) {
+		lfd = confirm_listen(netns);
+		if (lfd < 0)
+			goto out;
+		snaps = xcalloc((size_t)rs->n_tables, sizeof *snaps);
+		for (int i = 0; i < rs->n_tables; i++)
+			if (nl_snap_table(s, rs->tables[i].family, rs->tables[i].name,
+					  &snaps[i], &err) < 0) {
+				fprintf(stderr, "fpc: error: %s\n", err.data);
+				goto out;
+			}
+	}
+	rc = commit(s, b);
+	if (rc)
+		goto out;
+	for (int i = 0; i < rs->n_tables; i++)
+		printf("applied table %s %s: %d rules in %d chains, %d sets (%d messages, one batch)\n",
+		       nl_family_name(rs->tables[i].family), rs->tables[i].name,
+		       count_rules(&rs->tables[i]), rs->tables[i].n_chains,
+		       rs->tables[i].n_sets, nl_batch_len(b));
+	if (timeout_s > 0) {
+		if (wait_confirm(lfd, timeout_s, netns)) {
+			printf("confirmed: keeping the new ruleset\n");
+		} else {
+			printf("%s: restoring the previous ruleset\n",
+			       got_signal ? "interrupted" : "not confirmed in time");
+			rc = restore(s, rs, snaps) ? 1 : 1;
+		}
+	}
+out:
+	if (lfd >= 0) {
+		struct sockaddr_un sa;
+
+		confirm_path(netns, &sa);
+		unlink(sa.sun_path);
+		close(lfd);
+	}
+	for (int i = 0; snaps && i < rs->n_tables; i++)
+		nl_snap_free(snaps[i]);
+	free(snaps);
+	nl_batch_free(b);
+	nl_close(s);
+	buf_free(&err);
+	policy_free(p);
+	free(path);
+	return rc;
+}
+
+int cmd_apply(int argc, char **argv)
+{
+	const char *arg = NULL, *netns = NULL;
+	bool do_confirm = false;
+	int timeout_s = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--netns") && i + 1 < argc) {
+			netns = argv[++i];
+		} else if (!strcmp(argv[i], "--confirm-timeout") && i + 1 < argc) {
+			char *end;
+			long v = strtol(argv[++i], &end, 10);
+
+			if (*end || v < 1 || v > 86400) {
+				fprintf(stderr, "fpc: --confirm-timeout takes 1..86400 seconds\n");
+				return 2;
+			}
+			timeout_s = (int)v;
+		} else if (!strcmp(argv[i], "--confirm")) {
+			do_confirm = true;
+		} else if (argv[i][0] != '-' && !arg) {
+			arg = argv[i];
+		} else {
+			return usage();
+		}
+	}
+	if (netns && (strchr(netns, '/') || !*netns || strlen(netns) > 64)) {
+		fprintf(stderr, "fpc: bad namespace name '%s'\n", netns);
+		return 2;
+	}
+	if (do_confirm)
+		return arg || timeout_s ? usage() : confirm(netns);
+	if (!arg)
+		return usage();
+	return apply(arg, netns, timeout_s);
+}

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * apid.c: fp-apid's start-up order (OpenBSD daemons' order): read and
+ * validate the bundle and the token; resolve the container user; open the
+ * listening socket; drop to that user; open the store; reconcile; serve.
+ * Any failure before serving exits 1 with one line on stderr (fail
+ * closed). SIGTERM/SIGINT stop it; running containers are left running
+ * and adopted by the next start.
+ */
+#include "apid.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* see apid.h */
+void apid_log(const char *fmt, ...)
+{
+	struct timespec ts;
+	struct tm tm;
+	char stamp[40];
+	va_list ap;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+	pthread_mutex_lock(&log_lock);
+	fprintf(stderr, "%s.%03ldZ fp-apid: ", stamp, ts.tv_nsec / 1000000);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+	pthread_mutex_unlock(&log_lock);
+}
+
+/* see apid.h */
+int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* see apid.h */
+double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Directories the daemon writes must exist and be ours after the drop. */
+static int check_dir(const char *what, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s %s: not a directory", what, path);
+		return -1;
+	}
+	if (access(path, W_OK | X_OK) < 0) {
+		snprintf(err, errlen, "%s %s: not writable by uid %ld", what, path,
+			 (long)geteuid());
+		return -1;
+	}
+	return 0;
+}
+
+/* The directory part of path (static buffer). */
+static const char *dir_of(const char *path)
+{
+	static char buf[4096];
+	char *slash;
+
+	snprintf(buf, sizeof buf, "%s", path);
+	slash = strrchr(buf, '/');
+	if (!slash)
+		return ".";
+	if (slash == buf)
+		return "/";
+	*slash = '\0';
+	return buf;
+}
+
+/* Print what -n checked. */
+static void print_summary(const ApidConfig *cfg, const FpBundle *b, const RunAs *ra)
+{
+	int n;
+	const FpPrivilege *p = bundle_privileges(b, &n);
+
+	printf("fp-apid: configuration OK\n");
+	printf("policy %s (sha256 %s)\n", bundle_policy_name(b), bundle_policy_sha256(b));
+	printf("service %s, container user %s (uid %ld)\n", cfg->service, ra->name,
+	       (long)ra->uid);
+	for (int i = 0; i < n; i++)
+		printf("job type %s: %s, cpus %ld..%ld, memory %ld..%ld GB, timeout %ld..%ld min\n",
+		       p[i].name, job_kind_for(&p[i]) == FP_JOB_AGENT ? "agent" : "command",
+		       p[i].cpus.min, p[i].cpus.max, p[i].memory_gb.min, p[i].memory_gb.max,
+		       p[i].timeout_min.min, p[i].timeout_min.max);
+}
+
+/* Block the signals the main thread waits for (threads inherit it). */
+static void block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* see apid.h */
+int apid_run(const ApidConfig *cfg)
+{
+	char err[BUNDLE_ERR_MAX + 256], token[AUTH_TOKEN_LEN + 1];
+	FpBundle *b = NULL;
+	RunAs ra = { 0 };
+	Store *store = NULL;
+	Executor *ex = NULL;
+	Server *srv = NULL;
+	RateLimiter *rl = NULL;
+	sigset_t set;
+	int fd = -1, rc = 1, sig = 0;
+
+	b = bundle_load_file(cfg->bundle_path, err, sizeof err);
+	if (!b)
+		goto fail;
+	if (auth_load_token(cfg->token_path, token, err, sizeof err) < 0 ||
+	    runas_resolve(b, &ra, err, sizeof err) < 0)
+		goto fail;
+	if (cfg->check_only) {
+		print_summary(cfg, b, &ra);
+		rc = 0;
+		goto out;
+	}
+	block_signals(&set);
+	fd = server_listen(cfg, b, err, sizeof err);
+	if (fd < 0 || runas_drop(&ra, err, sizeof err) < 0)
+		goto fail;
+	if (chdir("/") < 0 || check_dir("log directory", cfg->log_dir, err, sizeof err) < 0 ||
+	    check_dir("database directory", dir_of(cfg->db_path), err, sizeof err) < 0)
+		goto fail;
+	store = store_open(cfg->db_path, err, sizeof err);
+	if (!store)
+		goto fail;
+	ExecEnv xe = { .bundle = b, .cfg = cfg, .store = store, .child_env = ra.env };
+	ex = executor_start(&xe, err, sizeof err);
+	if (!ex)
+		goto fail;
+	rl = ratelimit_new((double)cfg->rate, (double)cfg->burst);
+	ServerEnv se = { .cfg = cfg, .bundle = b, .token = token, .store = store,
+			 .executor = ex, .rl = rl };
+	srv = server_start(&se, fd, err, sizeof err);
+	if (!srv)
+		goto fail;
+	apid_log("serving policy %s as uid %ld (pid %ld)", bundle_policy_name(b),
+		 (long)geteuid(), (long)getpid());
+	while (sig != SIGTERM && sig != SIGINT) {
+		if (sigwait(&set, &sig))
+			break;
+		if (sig == SIGHUP)
+			apid_log("SIGHUP ignored: restart fp-apid to load a new bundle");
+	}
+	apid_log("stopping on signal %d; running containers stay up", sig);
+	rc = 0;
+	goto out;
+fail:
+	fprintf(stderr, "fp-apid: %s\n", err);
+out:
+	server_stop(srv);
+	executor_stop(ex);
+	ratelimit_free(rl);
+	store_close(store);
+	if (fd >= 0)
+		close(fd);
+	runas_free(&ra);
+	bundle_free(b);
+	explicit_bzero(token, sizeof token);
+	return rc;
+}

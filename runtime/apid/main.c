@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* main.c: fp-apid, the Flashpods job API: parse the command line, run. */
+#include "apid.h"
+
+int main(int argc, char **argv)
+{
+	ApidConfig cfg;
+	int rc = config_parse(&cfg, argc, argv);
+
+	if (rc == 1)
+		return 0;
+	if (rc)
+		return rc;
+	return apid_run(&cfg);
+}

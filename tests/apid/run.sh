@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# fp-apid over HTTP: the real daemon on 127.0.0.1 (dropping from root to
+# flashpods, running real rootless containers), driven with curl: every
+# route and error code, the source allowlist, the token, the rate limit,
+# idempotency, limits, slow clients, start-up refusals and crash safety
+# under kill -9.
+set -u
+source "$TOP/tests/lib.sh"
+source "$TOP/tests/apid/common.sh"
+apid_setup
+
+# ---- start-up refusals (fail closed) -------------------------------------
+
+refuse() {	# NAME WANT-IN-STDERR ARGS...
+	local name=$1 want=$2
+	shift 2
+	if "$APID" "$@" > "$SCRATCH/refuse.out" 2>&1; then
+		fail "$name" "fp-apid started"
+	elif grep -q -- "$want" "$SCRATCH/refuse.out"; then
+		pass "$name"
+	else
+		fail "$name" "$(cat "$SCRATCH/refuse.out")"
+	fi
+}
+cp "$SCRATCH/api-token" "$SCRATCH/token-644"; chmod 0644 "$SCRATCH/token-644"
+refuse refuse_readable_token "lets others read the token" -n -b "$BUNDLE" -t "$SCRATCH/token-644"
+printf 'short\n' > "$SCRATCH/token-short"; chmod 0600 "$SCRATCH/token-short"
+refuse refuse_short_token "exactly 64 hex" -n -b "$BUNDLE" -t "$SCRATCH/token-short"
+refuse refuse_missing_bundle "no-such.pb" -n -b "$SCRATCH/no-such.pb" -t "$SCRATCH/api-token"
+head -c 100 /dev/urandom > "$SCRATCH/garbage.pb"
+refuse refuse_garbage_bundle "garbage.pb" -n -b "$SCRATCH/garbage.pb" -t "$SCRATCH/api-token"
+refuse refuse_bad_flag "not a number" -n --rate lots
+if "$APID" -n -b "$BUNDLE" -t "$SCRATCH/api-token" > "$SCRATCH/n.out" 2>&1 &&
+	grep -q "job type worker: command, cpus 1..8, memory 1..16 GB, timeout 1..120 min" "$SCRATCH/n.out"; then
+	pass check_only_summary
+else
+	fail check_only_summary "$(cat "$SCRATCH/n.out")"
+fi
+
+apid_start || { fail start "fp-apid did not come up"; exit 1; }
+
+# ---- the daemon's identity ----------------------------------------------
+check runs_as_flashpods "$FLASHPODS_UID" "$(stat -c %u /proc/$APID_PID)"
+check db_owned_by_flashpods flashpods "$(stat -c %U "$DB")"
+if [ -e "$DB-wal" ]; then pass db_in_wal_mode; else fail db_in_wal_mode "no $DB-wal"; fi
+
+# ---- /health, request ids, the source allowlist --------------------------
+code=$(curl -s --interface 127.0.0.2 -D "$SCRATCH/headers" -o "$SCRATCH/body" -w '%{http_code}' "$URL/health")
+check health_no_token 200 "$code"
+check health_body healthy "$(body_get .status)"
+check health_policy apidtest "$(body_get .policy)"
+if grep -qi '^X-Request-Id: [0-9a-f]\{16\}' "$SCRATCH/headers"; then pass request_id_generated
+else fail request_id_generated "$(cat "$SCRATCH/headers")"; fi
+api GET /jobs -H 'X-Request-Id: trace-42.a_b' > /dev/null
+if grep -qi '^X-Request-Id: trace-42.a_b' "$SCRATCH/headers"; then pass request_id_echoed
+else fail request_id_echoed "$(cat "$SCRATCH/headers")"; fi
+api GET /jobs -H 'X-Request-Id: bad id!' > /dev/null
+if grep -qi '^X-Request-Id: [0-9a-f]\{16\}' "$SCRATCH/headers"; then pass request_id_unsafe_replaced
+else fail request_id_unsafe_replaced "$(cat "$SCRATCH/headers")"; fi
+
+code=$(curl -s -D "$SCRATCH/headers" -o "$SCRATCH/body" -w '%{http_code}' \
+	-H "Authorization: Bearer $TOKEN" "$URL/jobs")
+check peer_127_0_0_1_refused 403 "$code"
+check peer_refused_code source_not_allowed "$(body_get .error)"
+if grep -qi '^X-Request-Id:' "$SCRATCH/headers"; then pass request_id_on_403; else fail request_id_on_403; fi
+code=$(curl -s -o "$SCRATCH/body" -w '%{http_code}' "$URL/health")
+check peer_refused_before_health 403 "$code"
+code=$(curl -s -o "$SCRATCH/body" -w '%{http_code}' "$URL/jobs")
+check peer_refused_before_auth source_not_allowed "$(body_get .error)"
+code=$(curl -s --interface 127.0.0.2 -o "$SCRATCH/body" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL/jobs")
+check peer_127_0_0_2_admitted 200 "$code"
+
+# ---- the token ------------------------------------------------------------
+tok() {	# NAME WANT-CODE [HEADER]
+	local name=$1 want=$2 code
+	shift 2
+	code=$(curl -s --interface 127.0.0.2 -D "$SCRATCH/headers" -o "$SCRATCH/body" -w '%{http_code}' "$@" "$URL/jobs")
+	check "$name" "401 $want" "$code $(body_get .error)"
+}
+tok auth_missing missing_authorization
+tok auth_basic malformed_authorization -H "Authorization: Basic $(printf u:p | base64)"
+tok auth_bearer_empty malformed_authorization -H "Authorization: Bearer "
+tok auth_wrong_token invalid_token -H "Authorization: Bearer $(printf '%064d' 0)"
+tok auth_short_token invalid_token -H "Authorization: Bearer ${TOKEN:0:63}"
+tok auth_long_token invalid_token -H "Authorization: Bearer ${TOKEN}0"
+if grep -qi '^WWW-Authenticate: Bearer' "$SCRATCH/headers"; then pass auth_www_authenticate
+else fail auth_www_authenticate; fi
+code=$(curl -s --interface 127.0.0.2 -o "$SCRATCH/body" -w '%{http_code}' -H "Authorization: bearer $TOKEN" "$URL/jobs")
+check auth_scheme_case_insensitive 200 "$code"
+
+# ---- routes -----------------------------------------------------------------
+check route_unknown "404 not_found" "$(api GET /nope) $(body_get .error)"
+check route_jobs_put "405 method_not_allowed" "$(api PUT /jobs) $(body_get .error)"
+check route_job_post "405 method_not_allowed" "$(api POST /jobs/abc) $(body_get .error)"
+check route_health_post "405 method_not_allowed" "$(api POST /health) $(body_get .error)"
+check job_unknown "404 job_not_found" "$(api GET /jobs/0000000000000000) $(body_get .error)"
+check job_bad_id "404 job_not_found" "$(api GET /jobs/..%2f..%2fetc) $(body_get .error)"
+check output_unknown "404 job_not_found" "$(api GET /jobs/0000000000000000/output) $(body_get .error)"
+check delete_unknown "404 job_not_found" "$(api DELETE /jobs/0000000000000000) $(body_get .error)"
+
+# ---- validation: each bad body, its code and field (golden) ---------------
+: > "$SCRATCH/bad.got"
+while IFS=$'\t' read -r name body; do
+	code=$(api POST /jobs --data-binary "$body")
+	printf '%s %s %s %s\n' "$name" "$code" "$(body_get .error)" "$(body_get '.details.field // "-"')" >> "$SCRATCH/bad.got"
+done < "$TOP/tests/apid/bad-requests.txt"
+golden bad_requests "$TOP/tests/apid/bad-requests.out" "$SCRATCH/bad.got"
+check out_of_range_details "1 8 9" "$(api POST /jobs --data-binary '{"type":"worker","command":"x","files_id":"u1","cpus":9}' >/dev/null; body_get '"\(.details.min) \(.details.max) \(.details.got)"')"
+check wrong_content_type "415 unsupported_media_type" "$(api POST /jobs -H 'Content-Type: text/plain' --data-binary '{}') $(body_get .error)"
+head -c 2000000 /dev/zero | tr '\0' 'a' > "$SCRATCH/huge"
+check huge_body "413 payload_too_large" "$(api POST /jobs --data-binary @"$SCRATCH/huge") $(body_get .error)"
+check huge_body_chunked "413 payload_too_large" "$(api POST /jobs -H 'Transfer-Encoding: chunked' --data-binary @"$SCRATCH/huge") $(body_get .error)"
+big=$(head -c 12000 /dev/zero | tr '\0' 'b')
+check huge_headers "431 headers_too_large" "$(api GET /jobs -H "X-Big: $big") $(body_get .error)"
+
+# ---- jobs: create, idempotency, get, list, output, delete -----------------
+code=$(api POST /jobs --data-binary '{"type":"worker","command":"echo one; echo two; echo three","files_id":"u1","client_job_id":"c-1"}')
+check post_created 201 "$code"
+id=$(body_get .id)
+check post_defaults "1 2 30 worker" "$(body_get '"\(.cpus) \(.memory_gb) \(.timeout_minutes) \(.type)"')"
+code=$(api POST /jobs --data-binary '{"type":"worker","command":"echo one; echo two; echo three","files_id":"u1","client_job_id":"c-1"}')
+check post_idempotent "200 $id" "$code $(body_get .id)"
+check job_completes completed "$(wait_status "$id" completed failed lost)"
+check job_exit_code 0 "$(body_get .exit_code)"
+check job_times "true" "$(body_get '.started_at != null and .finished_at != null and .created_at <= .started_at')"
+api GET "/jobs/$id/output" > /dev/null
+if body_get .output | grep -q '^two$'; then pass output_all; else fail output_all "$(cat "$SCRATCH/body")"; fi
+check output_tail "three" "$(api GET "/jobs/$id/output?tail=1" >/dev/null; body_get .output | tr -d '\n')"
+check output_bad_tail "400 invalid_query tail" "$(api GET "/jobs/$id/output?tail=0") $(body_get .error) $(body_get .details.field)"
+check delete_finished "409 job_finished completed" "$(api DELETE "/jobs/$id") $(body_get .error) $(body_get .details.status)"
+code=$(api POST /jobs --data-binary '{"type":"worker","command":"exit 3","files_id":"u1"}')
+fid=$(body_get .id)
+check job_fails "failed 3" "$(wait_status "$fid" failed completed lost) $(body_get .exit_code)"
+code=$(api POST /jobs --data-binary '{"type":"worker","command":"kill -9 $$","files_id":"u1"}')
+kid=$(body_get .id)
+check job_sigkill_without_oom "failed 137" "$(wait_status "$kid" failed oom_killed completed lost) $(body_get .exit_code)"
+check list_all "200 true" "$(api GET /jobs) $(body_get '.count >= 3 and (.jobs | length) == .count')"
+check list_newest_first "$kid" "$(api GET /jobs >/dev/null; body_get '.jobs[0].id')"
+check list_limit "1" "$(api GET '/jobs?limit=1' >/dev/null; body_get .count)"
+check list_status "$fid" "$(api GET '/jobs?status=failed&limit=100' >/dev/null; body_get '[.jobs[] | select(.exit_code == 3) | .id] | join(",")')"
+check list_bad_status "400 invalid_query status" "$(api GET '/jobs?status=bogus') $(body_get .error) $(body_get .details.field)"
+check list_bad_limit "400 invalid_query limit" "$(api GET '/jobs?limit=101') $(body_get .error) $(body_get .details.field)"
+check log_file_path "yes" "$([ -s "$LOGS/$id.log" ] && echo yes)"
+
+# ---- rate limit: 100/s, burst 10, per peer (127.0.0.3 has its own) --------
+urls=()
+for i in $(seq 60); do urls+=("$URL/health"); done
+curl -s --interface 127.0.0.3 -o /dev/null -w '%{http_code}\n' "${urls[@]}" > "$SCRATCH/rl"
+n429=$(grep -c 429 "$SCRATCH/rl"); n200=$(grep -c 200 "$SCRATCH/rl")
+if [ "$n429" -ge 1 ] && [ "$n200" -ge 10 ]; then pass "rate_limited ($n200 ok, $n429 limited)"
+else fail rate_limited "$n200 ok, $n429 limited"; fi
+for i in $(seq 40); do
+	code=$(curl -s --interface 127.0.0.3 -D "$SCRATCH/headers" -o "$SCRATCH/body" -w '%{http_code}' "$URL/health" "$URL/health" "$URL/health" "$URL/health" | tail -c 3)
+	[ "$code" = 429 ] && break
+done
+check rate_limited_body "429 rate_limited 1" "$code $(body_get .error) $(body_get .details.retry_after_seconds)"
+if grep -qi '^Retry-After: 1' "$SCRATCH/headers"; then pass rate_limited_retry_after; else fail rate_limited_retry_after "$(cat "$SCRATCH/headers")"; fi
+check rate_limit_per_peer 200 "$(api GET /health)"
+
+# ---- slow clients -----------------------------------------------------------
+"$B/tools/apid_slowclient" 127.0.0.1 "$PORT" headers 20 > "$SCRATCH/slow1" &
+s1=$!
+"$B/tools/apid_slowclient" 127.0.0.2 "$PORT" body 20 > "$SCRATCH/slow2" &
+s2=$!
+wait $s1; wait $s2
+for f in slow1:slow_headers_closed slow2:slow_body_closed; do
+	r=$(cat "$SCRATCH/${f%%:*}")
+	case $r in
+	"closed after "*) s=${r#closed after }; s=${s% s}
+		if [ "$s" -ge 9 ] && [ "$s" -le 13 ]; then pass "${f#*:} ($r)"; else fail "${f#*:}" "$r"; fi ;;
+	*) fail "${f#*:}" "$r" ;;
+	esac
+done
+
+# ---- crash safety: kill -9 while jobs are being created --------------------
+apid_stop
+: > "$SCRATCH/acked"
+creator() {
+	local i=0 code
+	while [ ! -e "$SCRATCH/stop-creator" ]; do
+		i=$((i + 1))
+		code=$(curl -s --interface 127.0.0.2 -m 5 -H "Authorization: Bearer $TOKEN" \
+			-H 'Content-Type: application/json' -o "$SCRATCH/cbody" -w '%{http_code}' \
+			--data-binary "{\"type\":\"worker\",\"command\":\"true\",\"files_id\":\"u1\",\"client_job_id\":\"crash-$BASHPID-$i\"}" \
+			"$URL/jobs")
+		[ "$code" = 201 ] && echo "crash-$BASHPID-$i $(jq -r .id "$SCRATCH/cbody")" >> "$SCRATCH/acked"
+	done
+}
+creator &
+cpid=$!
+for round in 1 2 3 4 5 6; do
+	apid_start --max-running 2 || { fail crash_restart "round $round"; break; }
+	sleep "0.$(shuf -i 2-9 -n 1)"
+	kill -9 "$APID_PID"
+	wait "$APID_PID" 2>/dev/null
+done
+touch "$SCRATCH/stop-creator"
+wait $cpid
+apid_start || fail crash_restart "final start"
+acked=$(wc -l < "$SCRATCH/acked")
+missing=0
+while read -r cid jid; do
+	code=$(api GET "/jobs/$jid")
+	[ "$code" = 200 ] && [ "$(body_get .client_job_id)" = "$cid" ] || missing=$((missing + 1))
+done < "$SCRATCH/acked"
+if [ "$acked" -ge 5 ] && [ "$missing" -eq 0 ]; then pass "crash_every_201_kept ($acked acknowledged)"
+else fail crash_every_201_kept "$missing of $acked acknowledged jobs missing"; fi
+read -r cid jid < "$SCRATCH/acked"
+check crash_idempotent_after_restart "200 $jid" "$(api POST /jobs --data-binary "{\"type\":\"worker\",\"command\":\"true\",\"files_id\":\"u1\",\"client_job_id\":\"$cid\"}") $(body_get .id)"
+# every job settles: none left running or queued, none lost
+for i in $(seq 600); do
+	api GET '/jobs?limit=100' > /dev/null
+	open=$(body_get '[.jobs[] | select(.status == "queued" or .status == "running")] | length')
+	[ "$open" = 0 ] && break
+	sleep 0.2
+done
+check crash_all_settled 0 "$open"
+check crash_none_lost "" "$(body_get '[.jobs[] | select(.status == "lost" or .status == "failed") | .id] | join(",")')"
+apid_stop

@@ -1,0 +1,15 @@
+policy t {
+    table inet t;
+}
+source laptop {
+    via "wg0" from 10.0.0.2/24, fd00::1/64;
+}
+source anyone {
+    via any;
+}
+service api tcp 8080;
+trust {
+           api
+    laptop allow
+    anyone deny
+}

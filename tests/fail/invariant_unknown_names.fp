@@ -1,0 +1,20 @@
+policy t {
+    table inet t;
+}
+source laptop {
+    via "wg0" from 10.0.0.2;
+}
+source anyone {
+    via any;
+}
+service api tcp 8080;
+trust {
+           api
+    laptop allow
+    anyone deny
+}
+invariant i "laptops never reach ssh" {
+    laptops cannot reach ssh, api;
+}
+invariant empty "nothing" {
+}

@@ -1,0 +1,12 @@
+source laptop {
+    via "wg0" from 10.0.0.2;
+}
+source anyone {
+    via any;
+}
+service api tcp 8080;
+trust {
+           api
+    laptop allow
+    anyone deny
+}

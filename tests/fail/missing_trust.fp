@@ -1,0 +1,7 @@
+policy t {
+    table inet t;
+}
+source anyone {
+    via any;
+}
+service api tcp 8080;

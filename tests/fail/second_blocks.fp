@@ -1,0 +1,22 @@
+policy t {
+    table inet t;
+}
+source laptop {
+    via "wg0" from 10.0.0.2;
+}
+source anyone {
+    via any;
+}
+service api tcp 8080;
+trust {
+           api
+    laptop allow
+    anyone deny
+}
+policy u {
+    table inet u;
+}
+trust {
+    api
+    anyone allow
+}

@@ -1,0 +1,6 @@
+policy t {
+    table inet t;
+}
+source jobs {
+    via user "flashpods";
+}

@@ -1,0 +1,5 @@
+policy t {
+    table inet t;
+}
+service web http 80;
+service dns udp 53;

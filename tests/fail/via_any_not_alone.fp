@@ -1,0 +1,16 @@
+policy t {
+    table inet t;
+}
+source laptop {
+    via "wg0" from 10.0.0.2;
+}
+source anyone {
+    via any;
+    via "eth0";
+}
+service api tcp 8080;
+trust {
+           api
+    laptop allow
+    anyone deny
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * fuzz_policy: the policy parser, checker and formatter on arbitrary bytes.
+ * Whatever parses is formatted; the formatted text must parse again without
+ * a diagnostic and format to the same bytes (fmt is idempotent), and must
+ * check exactly as the original did.
+ */
+#include "fpc.h"
+#include "ast.h"
+
+/* Parse text; the AST (in a) or NULL when a diagnostic was raised. */
+static Ast *parse(Arena *a, const char *text, size_t len, bool *ok)
+{
+	Diag *d = diag_new();
+	Ast *ast;
+
+	diag_add_source(d, "fuzz.fp", text, len);
+	ast = parse_policy(a, d, "fuzz.fp", text, len);
+	*ok = ast && diag_errors(d) == 0;
+	diag_free(d);
+	return ast;
+}
+
+/* Whether sema accepts ast. */
+static bool checks(Arena *a, const Ast *ast, const char *text, size_t len)
+{
+	Diag *d = diag_new();
+	Policy *p;
+
+	diag_add_source(d, "fuzz.fp", text, len);
+	p = sema(a, d, ast, "fuzz.fp", text, len);
+	diag_free(d);
+	return p != NULL;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	Arena *a = arena_new();
+	char *text = arena_strndup(a, (const char *)data, size);
+	Buf once = { 0 }, twice = { 0 };
+	bool ok, ok2;
+	Ast *ast, *again;
+
+	if (memchr(data, '\0', size)) {	/* load.c refuses these */
+		arena_free(a);
+		return 0;
+	}
+	ast = parse(a, text, size, &ok);
+	if (ok) {
+		bool valid = checks(a, ast, text, size);
+
+		fmt_policy(ast, text, &once);
+		again = parse(a, once.data ? once.data : "", once.len, &ok2);
+		if (!ok2)
+			__builtin_trap();	/* fmt wrote something unparsable */
+		fmt_policy(again, once.data, &twice);
+		if (once.len != twice.len ||
+		    (once.len && memcmp(once.data, twice.data, once.len) != 0))
+			__builtin_trap();	/* fmt is not idempotent */
+		if (checks(a, again, once.data ? once.data : "", once.len) != valid)
+			__builtin_trap();	/* fmt changed the meaning */
+	}
+	buf_free(&once);
+	buf_free(&twice);
+	arena_free(a);
+	return 0;
+}

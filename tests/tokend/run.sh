@@ -1,0 +1,458 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# fp-tokend: the real daemon on a real unix socket, real keys made here with
+# the openssl CLI, tokens from tests/tools/jwt_sign, requests with curl.
+# The policy is policies/default.fp with its token socket moved into this
+# run's scratch directory, compiled by fpc.
+. "$(dirname "$0")/../lib.sh"
+need_root tokend
+
+T=$TOP/tests/tokend
+SIGN=$B/tools/jwt_sign
+TOKEND=$B/fp-tokend
+for f in "$SIGN" "$TOKEND" "$FPC"; do
+	[ -x "$f" ] || { fail tokend "$f not built"; exit 1; }
+done
+ensure_flashpods_user || { fail tokend "cannot create the flashpods user"; exit 1; }
+FP_UID=$(id -u flashpods)
+
+# The scratch directory must be traversable for the uid tests; the files
+# in it that matter carry their own modes.
+chmod 0755 "$SCRATCH"
+cd "$SCRATCH" || exit 1
+RUN=$SCRATCH/run
+mkdir -m 0755 "$RUN"
+SOCK=$RUN/token.sock
+
+# --- fixtures: keys, trust bundle, secrets, policy --------------------------
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out p256.pem 2>/dev/null &&
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out p384.pem 2>/dev/null &&
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-521 -out p521.pem 2>/dev/null &&
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsa.pem 2>/dev/null &&
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out rsa1024.pem 2>/dev/null &&
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out rotated.pem 2>/dev/null &&
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out later.pem 2>/dev/null ||
+	{ fail keys "openssl genpkey failed"; exit 1; }
+"$SIGN" jwks --spiffe p256.pem,kid=k256 p384.pem,kid=k384 p521.pem,kid=k521 \
+	rsa.pem,kid=krsa > bundle.json || { fail jwks "jwt_sign jwks failed"; exit 1; }
+
+printf '{"anthropic_api_key": "sk-ant-test-1", "github_token": "ghp_test_1"}\n' > secrets.json
+chmod 0600 secrets.json
+
+grep -q '"/run/flashpods/token.sock"' "$TOP/policies/default.fp" ||
+	{ fail policy "policies/default.fp has no token socket at /run/flashpods/token.sock"; exit 1; }
+sed "s|\"/run/flashpods/token.sock\"|\"$SOCK\"|" "$TOP/policies/default.fp" > policy.fp
+if "$FPC" policy.fp -o out >fpc.log 2>&1 && [ -f out/policy.pb ]; then
+	pass policy-compiles
+else
+	cat fpc.log
+	fail policy-compiles "fpc could not compile the test policy"
+	exit 1
+fi
+# what the policy says about the socket, read from the policy text
+SOCK_LINE=$(grep -E '^service[[:space:]]+token[[:space:]]' policy.fp)
+WANT_OWNER=$(sed -E 's/.*owner ([a-z_][a-z0-9_-]*):([a-z_][a-z0-9_-]*).*/\1:\2/' <<<"$SOCK_LINE")
+WANT_MODE=$(sed -E 's/.* mode 0?([0-7]+).*/\1/' <<<"$SOCK_LINE")
+
+# --- helpers -----------------------------------------------------------------
+ARGS=(-b out/policy.pb -s secrets.json -t bundle.json)
+
+# sign NAME ARGS...: a token from jwt_sign into $NAME-token.jwt; echoes it.
+tok() { "$SIGN" sign "$@"; }
+
+# wait_sock PATH: wait up to 5 s for a socket to accept connections.
+wait_sock() {
+	for _ in $(seq 100); do
+		[ -S "$1" ] && curl -s -o /dev/null --unix-socket "$1" http://l/health && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# start_tokend NAME SOCKET ARGS...: run fp-tokend in the background (log in
+# NAME.err, pid in $PID_NAME) and wait for its socket.
+start_tokend() {
+	local name=$1 sock=$2
+	shift 2
+	"$TOKEND" "$@" 2>"$name.err" &
+	local pid=$!
+	on_exit "kill $pid"
+	printf -v "PID_$name" %s "$pid"
+	wait_sock "$sock" || { cat "$name.err"; return 1; }
+}
+
+# req NAME SOCK URL [curl args...]: status, error code (or "ok") and the body
+# on one line, headers in NAME.hdr, body in NAME.body.
+req() {
+	local name=$1 sock=$2 url=$3 code
+	shift 3
+	code=$(curl -s -D "$name.hdr" -o "$name.body" -w '%{http_code}' \
+		--unix-socket "$sock" "$@" "http://localhost$url")
+	echo "$name $code $(jq -r '"\(.error // "ok") \(.message // "")"' "$name.body" 2>/dev/null ||
+		echo not-json)"
+}
+
+# bearer NAME TOKEN: GET /tokens on the main socket with TOKEN.
+bearer() { req "$1" "$SOCK" /tokens -H "Authorization: Bearer $2"; }
+
+# wait_log FILE TEXT: wait up to 10 s for TEXT to appear in FILE.
+wait_log() {
+	for _ in $(seq 200); do
+		grep -qF -- "$2" "$1" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# --- start-up checks ---------------------------------------------------------
+if "$TOKEND" -n "${ARGS[@]}" >check.out 2>&1 && grep -q 'configuration ok' check.out &&
+	[ ! -e "$SOCK" ]; then
+	pass check-mode
+else
+	cat check.out
+	fail check-mode "-n did not accept a good configuration (or made the socket)"
+fi
+
+# start-up failures: the status and the message (paths relative to here)
+startup() {
+	local name=$1 out rc
+	shift
+	out=$("$TOKEND" "$@" 2>&1)
+	rc=$?
+	echo "$name: exit $rc: $out"
+}
+cp secrets.json open-secrets.json && chmod 0644 open-secrets.json
+cp secrets.json group-secrets.json && chmod 0640 group-secrets.json
+printf '{"github_token": "x"}\n' > short-secrets.json && chmod 0600 short-secrets.json
+printf '{"anthropic_api_key": "a", "anthropic_api_key": "b", "github_token": "x"}\n' \
+	> dup-secrets.json && chmod 0600 dup-secrets.json
+printf '{"anthropic_api_key": "", "github_token": "x"}\n' > empty-secrets.json
+chmod 0600 empty-secrets.json
+printf 'not a bundle' > junk.pb
+: > plain.file
+{
+	startup secrets-world-readable -b out/policy.pb -s open-secrets.json -t bundle.json
+	startup secrets-group-readable -n -b out/policy.pb -s group-secrets.json -t bundle.json
+	startup secrets-missing-key -n -b out/policy.pb -s short-secrets.json -t bundle.json
+	startup secrets-duplicate-key -n -b out/policy.pb -s dup-secrets.json -t bundle.json
+	startup secrets-empty-value -n -b out/policy.pb -s empty-secrets.json -t bundle.json
+	startup secrets-absent -n -b out/policy.pb -s nosuch.json -t bundle.json
+	startup bundle-absent -n -b nosuch.pb -s secrets.json -t bundle.json
+	startup bundle-junk -n -b junk.pb -s secrets.json -t bundle.json
+	startup order-secrets-before-trust -n -b out/policy.pb -s open-secrets.json -t nosuch.json
+	startup trust-absent -n -b out/policy.pb -s secrets.json -t nosuch.json
+	startup no-such-service -n "${ARGS[@]}" --service api
+	startup usage -n "${ARGS[@]}" --leeway 61
+	startup usage-extra "${ARGS[@]}" extra
+	startup socket-dir-missing "${ARGS[@]}" -S "$SCRATCH/nodir/t.sock"
+	startup socket-not-a-socket "${ARGS[@]}" -S plain.file
+	startup audit-unopenable "${ARGS[@]}" -a "$SCRATCH/nodir/audit.log"
+} 2>&1 | sed "s|$SCRATCH|SCRATCH|g" > startup.out
+golden startup-failures "$T/startup.golden" startup.out
+[ ! -e "$SOCK" ] && pass no-socket-after-failed-start ||
+	fail no-socket-after-failed-start "a refused start left $SOCK behind"
+
+# trust bundles refused as a whole (checked with -n)
+jwks_case() {
+	local name=$1
+	shift
+	"$SIGN" jwks "$@" > "jwks-$name.json" 2>/dev/null
+	startup "$name" -n -b out/policy.pb -s secrets.json -t "jwks-$name.json"
+}
+{
+	jwks_case rsa-1024 rsa1024.pem,kid=small
+	jwks_case off-curve p256.pem,kid=k,offcurve
+	jwks_case no-kid p256.pem,nokid
+	jwks_case duplicate-kid p256.pem,kid=same p384.pem,kid=same
+	jwks_case alg-mismatch p384.pem,kid=k,alg=ES256
+	jwks_case only-x509 p256.pem,kid=k,use=x509-svid
+	printf '{"keys":[{"kty":"oct","kid":"h","k":"c2VjcmV0"}]}' > jwks-oct.json
+	startup oct-key -n -b out/policy.pb -s secrets.json -t jwks-oct.json
+	"$SIGN" jwks p256.pem,kid=k | jq '.keys[0].d = "AAAA"' > jwks-private.json
+	startup private-part -n -b out/policy.pb -s secrets.json -t jwks-private.json
+	printf '{"keys":[{"kty":"EC","kid":"a"},{"kty":"EC","kid":"a"}]' > jwks-trunc.json
+	startup not-json -n -b out/policy.pb -s secrets.json -t jwks-trunc.json
+	printf '{"keys":[], "keys":[]}' > jwks-dup.json
+	startup duplicate-member -n -b out/policy.pb -s secrets.json -t jwks-dup.json
+	"$SIGN" jwks p256.pem,kid=k,use=jwt-svid rsa.pem,kid=r,alg=PS256 > jwks-plain.json
+	startup plain-jwks-accepted -n -b out/policy.pb -s secrets.json -t jwks-plain.json
+} 2>&1 | sed -e "s|$SCRATCH|SCRATCH|g" -e 's/(sha256 [0-9a-f]*)/(sha256 X)/' > jwks.out
+golden trust-bundle-checks "$T/jwks.golden" jwks.out
+
+# --- the daemon --------------------------------------------------------------
+if start_tokend main "$SOCK" "${ARGS[@]}" -a audit.log --burst 100000; then
+	pass daemon-starts
+else
+	fail daemon-starts "no socket at $SOCK"
+	exit 1
+fi
+
+got="$(stat -c '%U:%G' "$SOCK") $(stat -c '%a' "$SOCK")"
+if [ "$got" = "$WANT_OWNER $WANT_MODE" ] && [ -S "$SOCK" ]; then
+	pass socket-owner-mode
+else
+	fail socket-owner-mode "socket is '$got', the policy says '$WANT_OWNER $WANT_MODE'"
+fi
+if ss -Hltunp 2>/dev/null | grep -q "pid=$PID_main,"; then
+	fail no-tcp "fp-tokend listens on TCP"
+else
+	pass no-tcp
+fi
+
+# identities: agent both secrets, worker GITHUB_TOKEN only, unknown 403
+AGENT=$(tok -k p256.pem -i k256 -s spiffe://flashpods.local/agent)
+WORKER=$(tok -k rsa.pem -i krsa -s spiffe://flashpods.local/worker)
+{
+	bearer agent-es256 "$AGENT"; cat agent-es256.body
+	bearer worker-rs256 "$WORKER"; cat worker-rs256.body
+	bearer worker-es384 "$(tok -k p384.pem -i k384 -s spiffe://flashpods.local/worker)"
+	cat worker-es384.body
+	bearer agent-es512 "$(tok -k p521.pem -i k521 -s spiffe://flashpods.local/agent)"
+	cat agent-es512.body
+	bearer agent-ps256 "$(tok -k rsa.pem -i krsa -a PS256 -s spiffe://flashpods.local/agent)"
+	cat agent-ps256.body
+	bearer worker-rs512 "$(tok -k rsa.pem -i krsa -a RS512 -s spiffe://flashpods.local/worker)"
+	bearer agent-ps384 "$(tok -k rsa.pem -i krsa -a PS384 -s spiffe://flashpods.local/agent)"
+	bearer typ-jwt "$(tok -k p256.pem -i k256 --typ JWT -s spiffe://flashpods.local/worker)"
+	bearer aud-array-ours-second "$(tok -k p256.pem -i k256 -A vault -A flashpods-token-service)"
+	bearer expired-within-leeway "$(tok -k p256.pem -i k256 -e -20)"
+	# what a caller says about itself is ignored: only the verified ID counts
+	req worker-claims-agent "$SOCK" '/tokens?type=agent&job_type=agent' \
+		-H "Authorization: Bearer $WORKER" -H 'X-Flashpods-Job-Type: agent'
+	cat worker-claims-agent.body
+	bearer unknown-identity "$(tok -k p256.pem -i k256 -s spiffe://flashpods.local/intruder)"
+	cat unknown-identity.body
+	req bearer-lowercase "$SOCK" /tokens -H "Authorization: bearer $WORKER"
+} > identities.out 2>&1
+golden identities "$T/identities.golden" identities.out
+
+# attack tokens: each must be refused with its code
+BIG=$(head -c 1048576 /dev/zero | tr '\0' A)
+printf '{"alg":"ES256","kid":"k256","pad":"%s"}' "$BIG" > big-header.json
+printf 'Authorization: Bearer %s\n' "$(tok -k p256.pem -i k256 --header @big-header.json)" > big.hdr
+printf 'Authorization: Bearer %s\n' "$(tok -k p256.pem -i k256 --header "{\"alg\":\"ES256\",\"kid\":\"k256\",\"pad\":\"$(head -c 7000 /dev/zero | tr '\0' A)\"}")" > nine-k.hdr
+GOOD=$(tok -k p256.pem -i k256 -s spiffe://flashpods.local/worker)
+H=${GOOD%%.*}; REST=${GOOD#*.}; P=${REST%%.*}; S=${REST#*.}
+{
+	bearer alg-none "$(tok -k p256.pem --header '{"alg":"none","kid":"k256"}' --sig none)"
+	bearer alg-none-with-sig "$(tok -k p256.pem --header '{"alg":"none","kid":"k256"}')"
+	bearer hs256-public-key "$(tok -k p256.pem -i k256 -a HS256 --sig hmac-pub)"
+	bearer hs256-public-key-rsa "$(tok -k rsa.pem -i krsa -a HS256 --sig hmac-pub)"
+	bearer es256-r-s-zero "$(tok -k p256.pem -i k256 --sig zero)"
+	bearer p384-key-as-es256 "$(tok -k p384.pem -i k384 -a ES256)"
+	bearer rsa-key-as-es256 "$(tok -k p256.pem -i krsa -a ES256)"
+	bearer ec-key-as-rs256 "$(tok -k rsa.pem -i k256 -a RS256)"
+	bearer kid-unknown "$(tok -k p256.pem -i nosuch)"
+	bearer kid-dotdot "$(tok -k p256.pem -i ../../../etc/passwd)"
+	bearer kid-missing "$(tok -k p256.pem)"
+	bearer foreign-trust-domain "$(tok -k p256.pem -i k256 -s spiffe://evil.example/agent)"
+	bearer sub-dotdot "$(tok -k p256.pem -i k256 -s spiffe://flashpods.local/x/../agent)"
+	bearer sub-not-spiffe "$(tok -k p256.pem -i k256 -s https://flashpods.local/agent)"
+	bearer sub-missing "$(tok -k p256.pem -i k256 --no-sub)"
+	req token-missing "$SOCK" /tokens
+	req authorization-basic "$SOCK" /tokens -H "Authorization: Basic $GOOD"
+	req authorization-twice "$SOCK" /tokens -H "Authorization: Bearer $GOOD" \
+		-H "Authorization: Bearer $GOOD"
+	bearer expired "$(tok -k p256.pem -i k256 -e -3600)"
+	bearer expired-past-leeway "$(tok -k p256.pem -i k256 -e -61)"
+	bearer exp-missing "$(tok -k p256.pem -i k256 --no-exp)"
+	bearer exp-string "$(tok -k p256.pem -i k256 --claims '{"sub":"spiffe://flashpods.local/agent","aud":"flashpods-token-service","exp":"9999999999"}')"
+	bearer exp-float "$(tok -k p256.pem -i k256 --claims '{"sub":"spiffe://flashpods.local/agent","aud":"flashpods-token-service","exp":9999999999.5}')"
+	bearer nbf-far-future "$(tok -k p256.pem -i k256 --nbf 86400 -e 90000)"
+	bearer iat-future "$(tok -k p256.pem -i k256 --iat 3600)"
+	bearer aud-missing "$(tok -k p256.pem -i k256 --no-aud)"
+	bearer aud-wrong "$(tok -k p256.pem -i k256 -A other-service)"
+	bearer aud-second-only "$(tok -k p256.pem -i k256 -A spire-server -A vault)"
+	bearer aud-prefix "$(tok -k p256.pem -i k256 -A flashpods-token-service-2)"
+	bearer aud-not-string "$(tok -k p256.pem -i k256 --claims '{"sub":"spiffe://flashpods.local/agent","aud":[1],"exp":9999999999}')"
+	bearer duplicate-alg "$(tok -k p256.pem --header '{"alg":"ES256","alg":"ES256","kid":"k256"}')"
+	bearer duplicate-sub "$(tok -k p256.pem -i k256 --claims '{"sub":"spiffe://flashpods.local/worker","sub":"spiffe://flashpods.local/agent","aud":"flashpods-token-service","exp":9999999999}')"
+	bearer header-jku "$(tok -k p256.pem --header '{"alg":"ES256","kid":"k256","jku":"https://evil.example/jwks"}')"
+	bearer header-jwk "$(tok -k p256.pem --header '{"alg":"ES256","kid":"k256","jwk":{}}')"
+	bearer header-x5u "$(tok -k p256.pem --header '{"alg":"ES256","kid":"k256","x5u":"https://evil.example/c"}')"
+	bearer header-x5c "$(tok -k p256.pem --header '{"alg":"ES256","kid":"k256","x5c":["MII"]}')"
+	bearer header-crit "$(tok -k p256.pem --header '{"alg":"ES256","kid":"k256","crit":["exp"]}')"
+	bearer typ-wrong "$(tok -k p256.pem -i k256 --typ at+jwt)"
+	bearer header-array "$(tok -k p256.pem --header '[1]')"
+	bearer tampered-payload "$(tok -k p256.pem -i k256 -s spiffe://flashpods.local/worker --tamper-sub spiffe://flashpods.local/agent)"
+	bearer signature-truncated "$H.$P.${S:0:80}"
+	bearer signature-swapped "$H.$P.$(tok -k p256.pem -i k256 | cut -d. -f3)"
+	bearer many-dots "$GOOD.$S"
+	bearer two-parts "$H.$P"
+	bearer empty-parts ".."
+	bearer dot-only "."
+	bearer bad-base64-plus "${H}.${P}+.$S"
+	bearer bad-base64-padding "$H=.$P.$S"
+	bearer bad-base64-trailing-bits "$H.${P%?}$(printf %s "${P: -1}" | tr 'AEIMQUYcgkosw048' 'BFJNRVZdhlptx159').$S"
+	# refused by libmicrohttpd before any parsing: 431, or the connection
+	# closed while curl still sends, depending on timing
+	code=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" -H @big.hdr \
+		http://localhost/tokens)
+	case $code in 431|000) echo "header-1mb refused by the HTTP layer" ;;
+	*) echo "header-1mb $code" ;; esac
+	req token-over-8k "$SOCK" /tokens -H @nine-k.hdr
+} > attacks.out 2>&1
+golden attack-tokens "$T/attacks.golden" attacks.out
+# every 401 says why, in a message, and never echoes the token
+if grep -q "$S" ./*.body 2>/dev/null; then
+	fail errors-do-not-echo "a response quotes the token"
+else
+	pass errors-do-not-echo
+fi
+
+# routes, methods, limits, headers on every answer
+{
+	req health "$SOCK" /health; jq -c 'del(.policy_sha256)' health.body
+	req not-found "$SOCK" /nosuch
+	req tokens-slash "$SOCK" /tokens/
+	req post-tokens "$SOCK" /tokens -X POST -H "Authorization: Bearer $AGENT"
+	req delete-health "$SOCK" /health -X DELETE
+	grep -i '^allow:' delete-health.hdr | tr -d '\r'
+	req head-health "$SOCK" /health -I
+	head -c 5000 /dev/zero > body5k
+	req body-too-large "$SOCK" /health -X GET --data-binary @body5k
+	req body-chunked-too-large "$SOCK" /health -X GET -H 'Transfer-Encoding: chunked' \
+		--data-binary @body5k
+	req body-small-ignored "$SOCK" /health -X GET --data-binary 'x=1'
+} > routes.out 2>&1
+golden routes "$T/routes.golden" routes.out
+missing=
+for h in *.hdr; do
+	case $h in big.hdr|nine-k.hdr|header-1mb.hdr|head-health.hdr) continue ;; esac
+	grep -qi '^Cache-Control: no-store' "$h" || missing="$missing ${h%.hdr}"
+	grep -qi '^Content-Type: application/json' "$h" || missing="$missing ${h%.hdr}(type)"
+done
+[ -z "$missing" ] && pass cache-control-no-store ||
+	fail cache-control-no-store "answers without no-store/json:$missing"
+
+# the kernel keeps out a uid the socket mode does not admit; flashpods gets in
+out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	curl -sS --unix-socket "$SOCK" http://localhost/health 2>&1)
+rc=$?
+if [ $rc -eq 7 ] && grep -q 'Permission denied\|Could not connect\|Failed to connect' <<<"$out"; then
+	pass nobody-refused-by-kernel
+else
+	fail nobody-refused-by-kernel "curl as nobody: exit $rc: $out"
+fi
+out=$(setpriv --reuid=flashpods --regid=flashpods --clear-groups \
+	curl -sS --unix-socket "$SOCK" -H "Authorization: Bearer $WORKER" \
+	http://localhost/tokens 2>&1)
+if [ "$out" = '{"ANTHROPIC_API_KEY":null,"GITHUB_TOKEN":"ghp_test_1"}' ]; then
+	pass flashpods-uid-served
+else
+	fail flashpods-uid-served "curl as flashpods: $out"
+fi
+
+# timeouts: an idle connection is closed by the server
+start_tokend idle "$RUN/idle.sock" "${ARGS[@]}" -S "$RUN/idle.sock" --timeout 1 -a idle-audit.log
+t0=$(date +%s%N)
+timeout 9 socat -u "UNIX-CONNECT:$RUN/idle.sock" - >/dev/null 2>&1
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$ms" -lt 5000 ] && pass idle-timeout ||
+	fail idle-timeout "an idle connection stayed open ${ms} ms with --timeout 1"
+
+# rate limit per peer uid: root's bucket runs dry, flashpods' does not
+start_tokend rl "$RUN/rl.sock" "${ARGS[@]}" -S "$RUN/rl.sock" --rate 0.05 --burst 3 -a rl-audit.log
+: > rl.out
+for i in 1 2 3 4; do
+	curl -s -o /dev/null -w '%{http_code} ' --unix-socket "$RUN/rl.sock" \
+		-H "Authorization: Bearer $WORKER" http://localhost/tokens >> rl.out
+done
+code=$(curl -s -D rl.hdr -o rl.body -w '%{http_code}' --unix-socket "$RUN/rl.sock" http://localhost/health)
+fp=$(setpriv --reuid=flashpods --regid=flashpods --clear-groups curl -s -o /dev/null \
+	-w '%{http_code}' --unix-socket "$RUN/rl.sock" http://localhost/health)
+# the wait_sock probe took one token: 2 then refusals
+if [ "$(cat rl.out)" = "200 200 429 429 " ] && [ "$code" = 429 ] && [ "$fp" = 200 ] &&
+	grep -qi '^Retry-After: [1-9]' rl.hdr && [ "$(jq -r .error rl.body)" = rate_limited ]; then
+	pass rate-limit-per-uid
+else
+	fail rate-limit-per-uid "root: $(cat rl.out)/$code, flashpods: $fp, body $(cat rl.body)"
+fi
+
+# audit: one line per exchange, names and never values; unwritable -> 500
+if grep -q 'sk-ant-test\|ghp_test' audit.log; then
+	fail audit-no-values "a secret value is in the audit log"
+else
+	pass audit-no-values
+fi
+n_lines=$(wc -l < audit.log)
+# every GET /tokens above with a status is an exchange (header-1mb never
+# reaches the handler), plus flashpods-uid-served
+n_exchanges=$(( $(cat identities.out attacks.out | grep -c '^[a-z0-9-]* [0-9]') + 1 ))
+if [ "$n_lines" -eq "$n_exchanges" ]; then
+	pass audit-one-line-per-exchange
+else
+	fail audit-one-line-per-exchange "$n_lines audit lines for $n_exchanges exchanges"
+fi
+jq -c --argjson fp "$FP_UID" 'del(.time, .pid) |
+	if .uid == $fp then .uid = "flashpods" else . end |
+	if .gid == $fp then .gid = "flashpods" else . end' audit.log > audit.out
+golden audit-lines "$T/audit.golden" audit.out
+
+start_tokend full "$RUN/full.sock" "${ARGS[@]}" -S "$RUN/full.sock" -a /dev/full
+{
+	req audit-full-tokens "$RUN/full.sock" /tokens -H "Authorization: Bearer $AGENT"
+	cat audit-full-tokens.body
+	req audit-full-health "$RUN/full.sock" /health
+} > audit-full.out
+golden audit-unwritable "$T/audit-full.golden" audit-full.out
+grep -q 'cannot write the audit log' full.err && pass audit-failure-logged ||
+	fail audit-failure-logged "no log line about the audit failure"
+
+# --- reloads ------------------------------------------------------------------
+# SIGHUP with broken secrets: the old ones stay in force
+printf '{"anthropic_api_key": "sk-ant-test-2",' > secrets.json
+kill -HUP "$PID_main"
+wait_log main.err 'reload failed' || true
+{
+	grep -o 'reload failed.*' main.err | sed "s|$SCRATCH|SCRATCH|g"
+	bearer after-broken-reload "$AGENT"; cat after-broken-reload.body
+} > reload-broken.out
+golden sighup-broken-secrets "$T/reload-broken.golden" reload-broken.out
+
+# SIGHUP with new secrets and a trust bundle holding a rotated key
+printf '{"anthropic_api_key": "sk-ant-test-2", "github_token": "ghp_test_2"}\n' > secrets.json
+chmod 0600 secrets.json
+"$SIGN" jwks --spiffe p256.pem,kid=k256 rsa.pem,kid=krsa rotated.pem,kid=rotated > new-bundle.json
+mv new-bundle.json bundle.json
+kill -HUP "$PID_main"
+wait_log main.err 'reloaded:' || true
+{
+	bearer after-reload "$AGENT"; cat after-reload.body
+	bearer rotated-key "$(tok -k rotated.pem -i rotated -s spiffe://flashpods.local/worker)"
+	cat rotated-key.body
+	bearer dropped-key "$(tok -k p384.pem -i k384 -s spiffe://flashpods.local/worker)"
+} > reload-good.out
+golden sighup-reload "$T/reload-good.golden" reload-good.out
+
+# the trust bundle file changes (rename, as spiffe-helper does): no signal
+"$SIGN" jwks p256.pem,kid=k256 rsa.pem,kid=krsa p521.pem,kid=k521 later.pem,kid=later > next.json
+mv next.json bundle.json
+wait_log main.err 'trust bundle reloaded: 4 keys' || true
+printf '{"keys": [' > broken.json
+{
+	bearer watched-new-key "$(tok -k later.pem -i later -s spiffe://flashpods.local/worker)"
+	bearer watched-old-key-gone "$(tok -k rotated.pem -i rotated -s spiffe://flashpods.local/worker)"
+	mv broken.json bundle.json
+	wait_log main.err 'trust bundle changed but does not load' &&
+		echo "broken trust bundle refused: kept the previous keys"
+	bearer after-broken-trust-bundle "$(tok -k later.pem -i later -s spiffe://flashpods.local/worker)"
+} > watch.out
+golden trust-bundle-file-watch "$T/watch.golden" watch.out
+
+# SIGTERM: exit 0, socket removed
+kill -TERM "$PID_main"
+wait "$PID_main"
+rc=$?
+if [ $rc -eq 0 ] && [ ! -e "$SOCK" ] && grep -q 'stopped' main.err; then
+	pass sigterm-clean-exit
+else
+	fail sigterm-clean-exit "exit $rc, socket $( [ -e "$SOCK" ] && echo left || echo gone)"
+fi
+if grep -q 'ERROR: \(Address\|Leak\)Sanitizer\|runtime error' ./*.err; then
+	grep -h -A5 'Sanitizer\|runtime error' ./*.err | head -40
+	fail sanitizers "sanitizer report in a daemon log"
+else
+	pass sanitizers
+fi
+exit 0

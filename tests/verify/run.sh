@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# tests/verify: `fpc verify POLICY --ruleset FILE` on what a real kernel
+# holds. Each case loads nft files into a network namespace made here,
+# lists them with `nft -j list ruleset`, and verifies policies/default.fp on
+# that JSON (golden NAME.out, expected exit status). The listing is also
+# kept in fixtures/NAME.json (REGEN=1 rewrites it; the fuzz harness seeds
+# from it), and verifying the kept fixture must print the same report.
+#
+# The seed's ruleset is tests/equiv/seed.nft; its variants are made from it
+# here: without its final catch-all (the rootless container path, back in
+# on lo, gets through) and with `iifname "podman*" tcp dport 8080 accept`
+# at the top. nixos-fw.nft is NixOS's own firewall table, which drops the
+# laptop's API traffic on the same hook.
+. "$(dirname "$0")/../lib.sh"
+need_root verify
+cd "$TOP"
+dir=tests/verify
+seed=tests/equiv/seed.nft
+policy=policies/default.fp
+ns=$(ns_add verify) || { fail verify/netns "cannot create a namespace"; exit 1; }
+
+# the variants of the seed
+grep -v -E '^[[:space:]]*tcp dport \{ 8080, 873 \} drop[[:space:]]*$' $seed >"$SCRATCH/nocatch.nft"
+awk '{ print } /type filter hook input/ { print "      iifname \"podman*\" tcp dport 8080 accept" }' \
+	$seed >"$SCRATCH/podman.nft"
+if [ "$(diff $seed "$SCRATCH/nocatch.nft" | grep -c '^<')" -ne 1 ] ||
+	[ "$(diff $seed "$SCRATCH/podman.nft" | grep -c '^>')" -ne 1 ]; then
+	fail verify/variants "the seed ruleset changed shape; update the variants"
+fi
+# our own output
+"$FPC" $policy -o "$SCRATCH/out" >/dev/null || fail verify/compile "fpc $policy failed"
+
+# run_case NAME STATUS FILE...: load FILEs into the namespace, list, verify.
+run_case() {
+	local name=$1 want=$2 rc f json=$SCRATCH/$name.json
+	shift 2
+	ip netns exec "$ns" nft flush ruleset
+	for f in "$@"; do
+		if ! ip netns exec "$ns" nft -f "$f"; then
+			fail "verify/$name" "nft -f $f failed"
+			return
+		fi
+	done
+	ip netns exec "$ns" nft -j list ruleset >"$json"
+	[ -n "${REGEN:-}" ] && cp "$json" "$dir/fixtures/$name.json"
+	"$FPC" verify $policy --ruleset "$json" >"$SCRATCH/$name.raw" 2>&1
+	rc=$?
+	sed "s|$json|$name.json|g" "$SCRATCH/$name.raw" >"$SCRATCH/$name.out"
+	if [ "$rc" -ne "$want" ]; then
+		head -30 "$SCRATCH/$name.out"
+		fail "verify/$name" "exit status $rc, want $want"
+		return
+	fi
+	golden "verify/$name" "$dir/$name.out" "$SCRATCH/$name.out"
+	"$FPC" verify $policy --ruleset "$dir/fixtures/$name.json" 2>&1 |
+		sed "s|$dir/fixtures/$name.json|$name.json|g" >"$SCRATCH/$name.fixture"
+	if cmp -s "$SCRATCH/$name.out" "$SCRATCH/$name.fixture"; then
+		pass "verify/$name-fixture"
+	else
+		diff -u "$SCRATCH/$name.out" "$SCRATCH/$name.fixture" | head -20
+		fail "verify/$name-fixture" "fixtures/$name.json verifies differently from a fresh listing (REGEN=1?)"
+	fi
+}
+
+# want NAME REGEX WHY: the report of case NAME must hold REGEX
+want() {
+	if grep -qE -- "$2" "$SCRATCH/$1.out"; then
+		pass "verify/$1-$3"
+	else
+		fail "verify/$1-$3" "no line matching /$2/"
+	fi
+}
+
+run_case seed 0 $seed
+run_case nocatch 1 "$SCRATCH/nocatch.nft"
+want nocatch 'containers cannot reach api: FAILS' invariant
+want nocatch 'counterexample: tcp .*uid 990 \(flashpods\).*arriving on lo' lo-path
+run_case podman 1 "$SCRATCH/podman.nft"
+want podman 'counterexample: tcp .*arriving on podman' podman-path
+want podman 'inet flashpods input rule 1: iifname "podman\*" tcp dport 8080 accept' rule
+run_case nixos 3 $seed $dir/nixos-fw.nft
+want nixos '^invariant no_recursive_spawn: holds' invariant-holds
+want nixos '^  laptop +api +allow NOT REALISED' cell-not-realised
+want nixos 'inet nixos-fw input: no rule matched, chain policy drop' nixos-drop
+run_case emitted 0 "$SCRATCH/out/flashpods.nft"
+run_case emitted-nixos 3 "$SCRATCH/out/flashpods.nft" $dir/nixos-fw.nft
+want emitted-nixos 'from policies/default.fp:30: laptop +allow' origin
+run_case rich 1 $dir/rich.nft
+want rich '`fib|`limit rate|dnat' unknown-named
+
+# malformed input: one clear error line, exit 1, never a crash
+for f in $dir/bad/*.json; do
+	name=bad-$(basename "$f" .json)
+	"$FPC" verify $policy --ruleset "$f" >"$SCRATCH/$name.out" 2>&1
+	rc=$?
+	if [ "$rc" -eq 1 ] && grep -q "^fpc: error: $f: " "$SCRATCH/$name.out" &&
+		[ "$(wc -l <"$SCRATCH/$name.out")" -eq 1 ]; then
+		pass "verify/$name"
+	else
+		head -5 "$SCRATCH/$name.out"
+		fail "verify/$name" "exit $rc, want 1 and one 'fpc: error: $f:' line"
+	fi
+done
+"$FPC" verify $policy --ruleset "$SCRATCH/missing.json" >"$SCRATCH/missing.out" 2>&1
+[ $? -eq 1 ] && grep -q 'cannot read' "$SCRATCH/missing.out" && pass verify/missing-file ||
+	fail verify/missing-file "want exit 1 and 'cannot read'"
+"$FPC" verify $policy >/dev/null 2>&1
+[ $? -eq 2 ] && pass verify/usage || fail verify/usage "want exit 2 without --ruleset"
