@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 const Artifact artifacts[] = {
 	{ "flashpods.nft", emit_nft_artifact },
@@ -29,6 +30,7 @@ static Policy *build(const char *path, Ruleset **rs, Buf *report)
 	if (p) {
 		*rs = lower(p);
 		if (prove_policy(p, *rs, d, report) > 0) {
+			diag_flush(d, stderr);	/* quotes p's text: before freeing it */
 			policy_free(p);
 			p = NULL;
 		}
@@ -48,34 +50,81 @@ static int count_rules(const Ruleset *rs)
 	return n;
 }
 
-/* Emit every artifact, then write them; nothing is written if one fails. */
+/* Write data to a fresh temporary file beside path; its name, or NULL. */
+static char *write_temp(Arena *a, const char *path, const Buf *data)
+{
+	char *tmp = arena_printf(a, "%s.tmpXXXXXX", path);
+	int fd = mkstemp(tmp);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "wb");
+	if (!f) {
+		close(fd);
+		unlink(tmp);
+		return NULL;
+	}
+	if ((data->len && fwrite(data->data, 1, data->len, f) != data->len) ||
+	    fflush(f) != 0 || fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
+		int e = errno;
+
+		fclose(f);
+		unlink(tmp);
+		errno = e;
+		return NULL;
+	}
+	if (fclose(f) != 0) {
+		unlink(tmp);
+		return NULL;
+	}
+	return tmp;
+}
+
+/* Emit every artifact into memory, write each to a temporary file, and only
+ * when all are written rename them into place: a failure leaves the old
+ * files and no temporary ones. */
 static int write_artifacts(const Policy *p, const Ruleset *rs, const char *dir)
 {
 	Buf *out = xcalloc((size_t)n_artifacts, sizeof(Buf));
-	int rc = 0;
+	char **tmp = xcalloc((size_t)n_artifacts, sizeof(char *));
+	char **path = xcalloc((size_t)n_artifacts, sizeof(char *));
+	int rc = 0, i;
 
-	for (int i = 0; i < n_artifacts; i++)
+	for (i = 0; i < n_artifacts; i++)
 		artifacts[i].emit(p, rs, &out[i]);
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		fprintf(stderr, "fpc: error: cannot create %s: %s\n", dir,
 			strerror(errno));
 		rc = 1;
 	}
-	for (int i = 0; i < n_artifacts && rc == 0; i++) {
-		char *path = arena_printf(p->arena, "%s/%s", dir, artifacts[i].name);
-
-		if (write_file_atomic(path, out[i].data ? out[i].data : "",
-				      out[i].len) < 0) {
-			fprintf(stderr, "fpc: error: cannot write %s: %s\n", path,
-				strerror(errno));
+	for (i = 0; i < n_artifacts && rc == 0; i++) {
+		path[i] = arena_printf(p->arena, "%s/%s", dir, artifacts[i].name);
+		tmp[i] = write_temp(p->arena, path[i], &out[i]);
+		if (!tmp[i]) {
+			fprintf(stderr, "fpc: error: cannot write %s: %s\n",
+				path[i], strerror(errno));
+			rc = 1;
+		}
+	}
+	for (i = 0; i < n_artifacts && rc == 0; i++) {
+		if (rename(tmp[i], path[i]) < 0) {
+			fprintf(stderr, "fpc: error: cannot write %s: %s\n",
+				path[i], strerror(errno));
 			rc = 1;
 			break;
 		}
-		printf("wrote %s (%zu bytes)\n", path, out[i].len);
+		tmp[i] = NULL;
+		printf("wrote %s (%zu bytes)\n", path[i], out[i].len);
 	}
-	for (int i = 0; i < n_artifacts; i++)
+	for (i = 0; i < n_artifacts; i++) {
+		if (tmp[i])
+			unlink(tmp[i]);
 		buf_free(&out[i]);
+	}
 	free(out);
+	free(tmp);
+	free(path);
 	return rc;
 }
 

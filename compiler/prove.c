@@ -298,6 +298,10 @@ void prove_print_rule(const RsRule *r, Buf *out)
 		for (int v = 0; v < m->n_vals; v++) {
 			if (v)
 				buf_puts(out, ", ");
+			if (v == 8 && m->n_vals > 10) {
+				buf_printf(out, "... %d more", m->n_vals - v);
+				break;
+			}
 			print_value(out, m->key, &m->vals[v]);
 		}
 		if (m->n_vals != 1)

@@ -41,16 +41,25 @@ need_root() {
 	fi
 }
 
-# ns_add NAME: create a network namespace removed when the suite exits
-# (names get this run's pid so concurrent runs never collide).
+# ns_add NAME: create the network namespace $NS_TAG-NAME and print its name.
+# Every namespace of this run (the tag holds the suite's pid, which $(...)
+# subshells share) is removed when the suite exits, even on failure, so
+# `ns=$(ns_add x)` is safe.
 NS_TAG="fp$$"
 ns_add() {
 	local ns="$NS_TAG-$1"
 	ip netns add "$ns" || return 1
-	on_exit "ip netns pids '$ns' 2>/dev/null | xargs -r kill -9; ip netns del '$ns'"
 	ip -n "$ns" link set lo up
 	echo "$ns"
 }
+_ns_cleanup() {
+	local ns
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$NS_TAG-"); do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9
+		ip netns del "$ns"
+	done
+}
+_cleanups+=("_ns_cleanup")
 
 # ensure_flashpods_user: the `flashpods` system user and group the policies
 # name, with a home and subordinate ids (rootless podman needs both). The

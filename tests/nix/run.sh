@@ -35,8 +35,10 @@ while IFS= read -r f; do
 done < <(find . -path ./build -prune -o -path ./.git -prune -o -name '*.nix' -print | sort)
 
 # --- make install: what nix/package.nix's output holds ------------------------
+# (-o all: install what this build made, never rebuild it here with other
+# flags than it was built with, e.g. under `make asan`)
 STAGE="$SCRATCH/stage"
-if make -s B="$B" DESTDIR="$SCRATCH/destdir" PREFIX=/usr install >"$SCRATCH/install.log" 2>&1; then
+if make -s -o all B="$B" DESTDIR="$SCRATCH/destdir" PREFIX=/usr install >"$SCRATCH/install.log" 2>&1; then
 	mv "$SCRATCH/destdir/usr" "$STAGE"
 	pass "make install"
 else

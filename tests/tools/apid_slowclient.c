@@ -3,10 +3,12 @@
  * apid_slowclient: a client that sends an HTTP request one byte a second,
  * to show that fp-apid closes it.
  *
- *   apid_slowclient ADDR PORT headers|body MAXSECONDS
+ *   apid_slowclient SRC DST PORT headers|body MAXSECONDS
  *
- * headers: trickles the request line and headers; body: sends complete
- * headers announcing a body, then trickles the body. Prints
+ * connects from address SRC to DST:PORT. headers: trickles the request
+ * line and headers; body: sends complete headers of a POST /jobs (with
+ * the bearer token in $APID_TOKEN) announcing a body, then trickles the
+ * body. Prints
  * "closed after N s" when the server closes the connection, or
  * "open after N s" when MAXSECONDS pass first (exit 1).
  */
@@ -51,29 +53,33 @@ int main(int argc, char **argv)
 {
 	static const char head[] = "GET /health HTTP/1.1\r\nHost: x\r\nUser-Agent: slow\r\n"
 		"X-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
-	static const char bodyhead[] = "POST /jobs HTTP/1.1\r\nHost: x\r\n"
-		"Content-Type: application/json\r\nContent-Length: 400\r\n\r\n";
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sockaddr_in sa = { .sin_family = AF_INET }, src = { .sin_family = AF_INET };
+	char bodyhead[512];
 	const char *trickle;
 	double t0, max;
 	int fd;
 
-	if (argc != 5 || inet_pton(AF_INET, argv[1], &sa.sin_addr) != 1 ||
-	    (strcmp(argv[3], "headers") && strcmp(argv[3], "body"))) {
-		fprintf(stderr, "usage: apid_slowclient ADDR PORT headers|body MAXSECONDS\n");
+	if (argc != 6 || inet_pton(AF_INET, argv[1], &src.sin_addr) != 1 ||
+	    inet_pton(AF_INET, argv[2], &sa.sin_addr) != 1 ||
+	    (strcmp(argv[4], "headers") && strcmp(argv[4], "body"))) {
+		fprintf(stderr, "usage: apid_slowclient SRC DST PORT headers|body MAXSECONDS\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	sa.sin_port = htons((unsigned short)atoi(argv[2]));
-	max = atof(argv[4]);
+	sa.sin_port = htons((unsigned short)atoi(argv[3]));
+	max = atof(argv[5]);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+	if (fd < 0 || bind(fd, (struct sockaddr *)&src, sizeof src) < 0 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
 		perror("connect");
 		return 2;
 	}
+	snprintf(bodyhead, sizeof bodyhead, "POST /jobs HTTP/1.1\r\nHost: x\r\n"
+		 "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+		 "Content-Length: 400\r\n\r\n", getenv("APID_TOKEN") ? getenv("APID_TOKEN") : "");
 	t0 = now();
-	if (!strcmp(argv[3], "body")) {
-		if (write(fd, bodyhead, sizeof bodyhead - 1) < 0)
+	if (!strcmp(argv[4], "body")) {
+		if (write(fd, bodyhead, strlen(bodyhead)) < 0)
 			return 2;
 		trickle = "{\"type\":\"worker\",\"command\":\"" /* never finished */;
 	} else {
