@@ -91,9 +91,10 @@ static int write_artifacts(const Policy *p, const Ruleset *rs, const char *dir)
 	char **path = xcalloc((size_t)n_artifacts, sizeof(char *));
 	int rc = 0, i;
 
-	for (i = 0; i < n_artifacts; i++)
-		artifacts[i].emit(p, rs, &out[i]);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+	for (i = 0; i < n_artifacts && rc == 0; i++)
+		if (artifacts[i].emit(p, rs, &out[i]) < 0)
+			rc = 1;
+	if (rc == 0 && mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		fprintf(stderr, "fpc: error: cannot create %s: %s\n", dir,
 			strerror(errno));
 		rc = 1;

@@ -475,7 +475,7 @@ void emit_nft_body(const Ruleset *rs, Buf *out)
 }
 
 /* The header names the policy and the compiler, never the time or host. */
-void emit_nft_artifact(const Policy *p, const Ruleset *rs, Buf *out)
+int emit_nft_artifact(const Policy *p, const Ruleset *rs, Buf *out)
 {
 	const char *slash = strrchr(p->file, '/');
 
@@ -484,10 +484,12 @@ void emit_nft_artifact(const Policy *p, const Ruleset *rs, Buf *out)
 	buf_puts(out, "# Load with `nft -f`: the `table` and `delete table` lines before the\n"
 		      "# table make the load replace it in one transaction.\n");
 	emit_nft(rs, out);
+	return 0;
 }
 
-void emit_nft_body_artifact(const Policy *p, const Ruleset *rs, Buf *out)
+int emit_nft_body_artifact(const Policy *p, const Ruleset *rs, Buf *out)
 {
 	(void)p;
 	emit_nft_body(rs, out);
+	return 0;
 }

@@ -467,7 +467,7 @@ static json_t *emit_user(const Policy *p)
 			 c->uid >= 0 ? json_integer(c->uid) : json_null());
 }
 
-void emit_nix_artifact(const Policy *p, const Ruleset *rs, Buf *out)
+int emit_nix_artifact(const Policy *p, const Ruleset *rs, Buf *out)
 {
 	json_t *dirs = json_array(), *skipped = json_array(), *root, *socks, *mdirs;
 	char *text;
@@ -498,4 +498,5 @@ void emit_nix_artifact(const Policy *p, const Ruleset *rs, Buf *out)
 	buf_puts(out, "\n");
 	free(text);
 	json_decref(root);
+	return 0;
 }

@@ -342,7 +342,7 @@ void emit_pb(const Policy *p, Buf *out)
 	free(data);
 }
 
-void emit_pb_artifact(const Policy *p, const Ruleset *rs, Buf *out)
+int emit_pb_artifact(const Policy *p, const Ruleset *rs, Buf *out)
 {
 	char err[BUNDLE_ERR_MAX];
 	FpBundle *b;
@@ -353,7 +353,8 @@ void emit_pb_artifact(const Policy *p, const Ruleset *rs, Buf *out)
 	if (!b) {
 		fprintf(stderr, "%s: error: the daemons would refuse this policy's "
 			"bundle: %s\n", p->file ? p->file : "policy", err);
-		exit(1);
+		return -1;
 	}
 	bundle_free(b);
+	return 0;
 }

@@ -45,7 +45,7 @@ Ruleset *lower(const Policy *p);
 /* emit_nft.c: the ruleset as nft text (`nft -f` input), deterministic. */
 void emit_nft(const Ruleset *rs, Buf *out);
 /* the same, as an Artifact emitter */
-void emit_nft_artifact(const Policy *p, const Ruleset *rs, Buf *out);
+int emit_nft_artifact(const Policy *p, const Ruleset *rs, Buf *out);
 
 /* prove.c: prove the invariants and the trust table on rs. Problems go to d
  * (with counterexample packets); a one-line summary is appended to report.
@@ -55,7 +55,8 @@ int prove_policy(const Policy *p, const Ruleset *rs, Diag *d, Buf *report);
 /* compile.c: the files `fpc POLICY -o DIR` writes, in write order. */
 typedef struct Artifact {
 	const char *name;	/* file name inside the output directory */
-	void (*emit)(const Policy *p, const Ruleset *rs, Buf *out);
+	/* append the file to out; 0, or -1 after printing why it cannot be */
+	int (*emit)(const Policy *p, const Ruleset *rs, Buf *out);
 } Artifact;
 extern const Artifact artifacts[];
 extern const int n_artifacts;
@@ -185,7 +186,7 @@ int cmd_verify(int argc, char **argv);
  * nixos.json: what nix/module.nix reads from the compiled policy (table
  * family and name, firewall ports per interface, the container user and its
  * pinned uid, sockets, tmpfiles directories, daemon paths). Appends to out. */
-void emit_nix_artifact(const Policy *p, const Ruleset *rs, Buf *out);
+int emit_nix_artifact(const Policy *p, const Ruleset *rs, Buf *out);
 
 /* ---- lower.c, emit_nft.c (issue 2) ----
  * lower.c also defines the ruleset.h helpers (rs_family_name, rs_hook_name,
@@ -196,7 +197,7 @@ void emit_nix_artifact(const Policy *p, const Ruleset *rs, Buf *out);
  * content NixOS puts in networking.nftables.tables.NAME.content. */
 void emit_nft_body(const Ruleset *rs, Buf *out);
 /* the same, as the Artifact flashpods.body.nft */
-void emit_nft_body_artifact(const Policy *p, const Ruleset *rs, Buf *out);
+int emit_nft_body_artifact(const Policy *p, const Ruleset *rs, Buf *out);
 
 /* ---- emit_pb.c, emit_json.c, dump.c (issue 4) ----
  * policy.pb (proto/policy.proto), mounts.json and privileges.json; the
@@ -208,7 +209,7 @@ typedef struct FpBundle FpBundle;
 void emit_pb(const Policy *p, Buf *out);
 /* the same as the Artifact policy.pb, checked with the daemons' loader
  * first: a bundle it refuses is reported and fpc exits 1 */
-void emit_pb_artifact(const Policy *p, const Ruleset *rs, Buf *out);
+int emit_pb_artifact(const Policy *p, const Ruleset *rs, Buf *out);
 /* "10.0.0.2" (a host), "10.0.0.0/24", "fd00::/64": a prefix as text */
 char *emit_pb_prefix(Arena *a, const Prefix *p);
 /* the mode privilege pv's jobs get mount m in: the mount's own mode, else
@@ -221,8 +222,8 @@ void emit_pb_sha256(const Policy *p, char hex[65]);
  * indent, trailing newline), and the same as Artifacts. */
 void emit_json_mounts(const Policy *p, Buf *out);
 void emit_json_privileges(const Policy *p, Buf *out);
-void emit_json_mounts_artifact(const Policy *p, const Ruleset *rs, Buf *out);
-void emit_json_privileges_artifact(const Policy *p, const Ruleset *rs, Buf *out);
+int emit_json_mounts_artifact(const Policy *p, const Ruleset *rs, Buf *out);
+int emit_json_privileges_artifact(const Policy *p, const Ruleset *rs, Buf *out);
 
 /* dump.c: a loaded bundle as JSON (sorted keys, trailing newline);
  * `fpc dump BUNDLE` (exit 1 if the loader refuses it). */

@@ -106,10 +106,9 @@ static void log_snapshot(const char *what, const Snapshot *snap)
 static void reload_all(Tokend *t)
 {
 	char err[TOKEND_ERR_MAX];
-	Snapshot *snap;
+	FileSig sig = file_sig(t->cfg.jwks_path);
+	Snapshot *snap = config_load(&t->cfg, err, sizeof err);
 
-	t->jwks_sig = file_sig(t->cfg.jwks_path);
-	snap = config_load(&t->cfg, err, sizeof err);
 	if (!snap) {
 		tokend_log("reload failed, keeping the previous policy, secrets and "
 			   "trust bundle: %s", err);
@@ -124,6 +123,7 @@ static void reload_all(Tokend *t)
 		tokend_log("cannot reopen the audit log, still writing the old one: %s",
 			   err);
 	server_set_snapshot(t->srv, snap);
+	t->jwks_sig = sig;	/* on failure, a changed file still reloads alone */
 	log_snapshot("reloaded", snap);
 	snapshot_unref(snap);
 }
@@ -290,6 +290,12 @@ int tokend_main(int argc, char **argv)
 			tokend_log("%s", err);
 		else
 			log_snapshot("configuration ok", snap);
+		if (rc == 0)
+			tokend_log("token socket %s, owner %u:%u, mode %04o",
+				   t.cfg.socket_override ? t.cfg.socket_override
+							 : snap->pol->socket_path,
+				   (unsigned)snap->pol->owner_uid,
+				   (unsigned)snap->pol->group_gid, snap->pol->mode);
 		snapshot_unref(snap);
 		return rc < 0 ? TOKEND_EXIT_CONFIG : TOKEND_EXIT_OK;
 	}

@@ -220,6 +220,8 @@ for i in $(seq 600); do
 	sleep 0.2
 done
 check crash_all_settled 0 "$open"
-check crash_none_lost "" "$(body_get '[.jobs[] | select(.status == "lost" or .status == "failed") | "\(.id) \(.status) \(.error)"] | join(",")')"
-[ "$open" = 0 ] || grep 'job ' "$SCRATCH/apid.log" | tail -30
+check crash_none_lost "" "$(body_get '[.jobs[] | select(.status == "lost" or .status == "failed") | "\(.id) \(.status) \(.exit_code) \(.error)"] | join(",")')"
+for j in $(body_get '.jobs[] | select(.status == "lost" or .status == "failed") | .id'); do
+	grep "$j" "$SCRATCH/apid.log"; cat "$LOGS/$j.log"
+done
 apid_stop
