@@ -74,6 +74,8 @@ TokenPolicy *policy_view_load(const char *path, const char *svc_name,
 	p->trust_domain = bundle_trust_domain(b);
 	p->sha256 = bundle_policy_sha256(b);
 	p->socket_path = svc->path;
+	p->owner = svc->owner;
+	p->group = svc->group;
 	p->owner_uid = pw->pw_uid;
 	p->group_gid = gr->gr_gid;
 	p->mode = svc->mode;

@@ -291,11 +291,10 @@ int tokend_main(int argc, char **argv)
 		else
 			log_snapshot("configuration ok", snap);
 		if (rc == 0)
-			tokend_log("token socket %s, owner %u:%u, mode %04o",
+			tokend_log("token socket %s, owner %s:%s, mode %04o",
 				   t.cfg.socket_override ? t.cfg.socket_override
 							 : snap->pol->socket_path,
-				   (unsigned)snap->pol->owner_uid,
-				   (unsigned)snap->pol->group_gid, snap->pol->mode);
+				   snap->pol->owner, snap->pol->group, snap->pol->mode);
 		snapshot_unref(snap);
 		return rc < 0 ? TOKEND_EXIT_CONFIG : TOKEND_EXIT_OK;
 	}

@@ -131,6 +131,7 @@ typedef struct TokenPolicy {
 	const char *sha256;		/* of the policy text */
 	/* the token socket */
 	const char *socket_path;
+	const char *owner, *group;	/* names, as the policy gives them */
 	uid_t owner_uid;
 	gid_t group_gid;
 	int mode;
