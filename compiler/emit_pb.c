@@ -252,6 +252,7 @@ static Fp__Container *pb_container(Arena *a, const Container *c)
 {
 	Fp__Container *m = PB_NEW(a, Fp__Container, FP__CONTAINER__INIT);
 
+	m->source = c->source ? (char *)c->source->name : NULL;
 	m->engine = (char *)c->engine;
 	m->has_rootless = true;
 	m->rootless = c->rootless;

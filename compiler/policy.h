@@ -179,6 +179,7 @@ typedef struct Container {
 	int n_security_opts;
 	Label *labels;
 	int n_labels;
+	struct Source *source;	/* the trust-table row the jobs are */
 } Container;
 
 typedef struct Policy {

@@ -1351,6 +1351,7 @@ static void sema_container(Sema *S)
 		unknown(S, st->loc, "source", st->s, S->src_names, S->sources.n);
 		return;
 	}
+	c->source = src;
 	/* the profile's user is the uid rootless egress leaves with */
 	for (int i = 0; c->user && i < S->sources.n; i++)
 		for (int j = 0; j < S->src_decl[i].n_vias; j++) {
