@@ -278,6 +278,7 @@ in
       systemd.tmpfiles.rules = [
         "d ${cfg.stateDir} 0750 ${user.name} ${user.group} - -"
         "d ${cfg.stateDir}/db 0700 ${user.name} ${user.group} - -"
+        "d ${cfg.stateDir}/tmp 0700 ${user.name} ${user.group} - -"
         "d ${cfg.logDir} 0750 ${user.name} ${user.group} - -"
       ];
 
@@ -294,9 +295,12 @@ in
             after = ordering.after ++ [ "fp-tokend.service" ];
             wants = ordering.wants ++ [ "fp-tokend.service" ];
             path = [ "/run/wrappers" pkgs.podman ];
+            # ProtectSystem=strict leaves /tmp and /var/tmp read-only: podman
+            # stages pulled images and SQLite its temporary files in TMPDIR
             environment = {
               XDG_RUNTIME_DIR = "/run/flashpods-apid";
               HOME = "${cfg.stateDir}/home";
+              TMPDIR = "${cfg.stateDir}/tmp";
             };
             serviceConfig = apidService;
           };

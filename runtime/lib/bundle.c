@@ -162,16 +162,46 @@ static const char *spiffe_problem(const char *s, const char *domain, char *why,
 	}
 }
 
-/* The placeholders a template may hold, and their lengths. */
+/* The placeholders a template may hold. */
 static const char *const placeholders[] = { "{job_id}", "{upload_id}", "{privilege}" };
 
+/* Placeholders in a template (a mount host, a label value): only the known
+ * ones, every '{' closed, no stray '}'. NULL if fine, else why (possibly
+ * in why[]). */
+static const char *template_problem(const char *s, char *why, size_t whylen)
+{
+	for (size_t i = 0; s[i]; i++) {
+		size_t k, m;
+
+		if (s[i] == '}')
+			return "holds a '}' that closes no placeholder";
+		if (s[i] != '{')
+			continue;
+		m = strcspn(s + i, "}");
+		if (!s[i + m])
+			return "holds a '{' that is never closed";
+		for (k = 0; k < sizeof placeholders / sizeof *placeholders; k++)
+			if (strlen(placeholders[k]) == m + 1 &&
+			    !strncmp(s + i, placeholders[k], m + 1))
+				break;
+		if (k == sizeof placeholders / sizeof *placeholders) {
+			snprintf(why, whylen, "holds the unknown placeholder "
+				 "\"%.*s\" (known: {job_id} {upload_id} {privilege})",
+				 (int)m + 1, s + i);
+			return why;
+		}
+		i += m;
+	}
+	return NULL;
+}
+
 /* Check a path: absolute, no "." or ".." segment, no empty segment, no
- * ':' ',' or control character, and placeholders only if allowed (and then
- * only the known ones). NULL if fine, else why (in a static buffer of the
- * caller: why[]). */
+ * ':' ',' or control character, and placeholders only if templ (and then
+ * only the known ones). NULL if fine, else why (possibly in why[]). */
 static const char *path_problem(const char *s, bool templ, char *why, size_t whylen)
 {
 	size_t n = strlen(s);
+	const char *pp;
 
 	if (n == 0 || n > MAX_PATH_LEN)
 		return "is empty or longer than 1024 bytes";
@@ -182,26 +212,11 @@ static const char *path_problem(const char *s, bool templ, char *why, size_t why
 			return "holds a control character";
 		if (s[i] == ':' || s[i] == ',')
 			return "holds ':' or ',' (podman's volume separators)";
-		if (s[i] == '}')
-			return "holds a '}' that closes no placeholder";
-		if (s[i] == '{') {
-			size_t k, m = strcspn(s + i, "}");
-
-			if (!templ)
-				return "holds a placeholder where none is allowed";
-			for (k = 0; k < 3; k++)
-				if (strlen(placeholders[k]) == m + 1 &&
-				    !strncmp(s + i, placeholders[k], m + 1))
-					break;
-			if (k == 3) {
-				snprintf(why, whylen, "holds the unknown placeholder "
-					 "\"%.*s\" (known: {job_id} {upload_id} {privilege})",
-					 (int)(s[i + m] ? m + 1 : m), s + i);
-				return why;
-			}
-			i += m;
-		}
 	}
+	if (!templ && strpbrk(s, "{}"))
+		return "holds a placeholder where none is allowed";
+	if ((pp = template_problem(s, why, whylen)))
+		return pp;
 	for (const char *seg = s + 1;; ) {
 		size_t m = strcspn(seg, "/");
 
@@ -212,31 +227,6 @@ static const char *path_problem(const char *s, bool templ, char *why, size_t why
 		if (!seg[m])
 			break;
 		seg += m + 1;
-	}
-	return NULL;
-}
-
-/* Placeholders in a label value: only the known ones, every { closed. */
-static const char *template_problem(const char *s, char *why, size_t whylen)
-{
-	for (size_t i = 0; s[i]; i++) {
-		if (s[i] == '}')
-			return "holds a '}' that closes no placeholder";
-		if (s[i] == '{') {
-			size_t k, m = strcspn(s + i, "}");
-
-			for (k = 0; k < 3; k++)
-				if (strlen(placeholders[k]) == m + 1 &&
-				    !strncmp(s + i, placeholders[k], m + 1))
-					break;
-			if (k == 3) {
-				snprintf(why, whylen, "holds the unknown placeholder "
-					 "\"%.*s\" (known: {job_id} {upload_id} {privilege})",
-					 (int)(s[i + m] ? m + 1 : m), s + i);
-				return why;
-			}
-			i += m;
-		}
 	}
 	return NULL;
 }

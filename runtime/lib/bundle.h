@@ -5,10 +5,7 @@
  * take every path, port, label, identity and privilege from here and restate
  * none of them.
  *
- * Ownership: bundle_load*() returns an FpBundle the caller frees with
- * bundle_free(); every pointer a look-up returns belongs to the bundle and
- * lives until bundle_free(); the argv of bundle_job_argv() is the caller's,
- * freed with bundle_argv_free().
+ * Ownership: caller frees FpBundle (bundle_free), argv (bundle_argv_free); the rest is the bundle's.
  *
  * Errors: a loader or argv error is one line in the caller's buffer that
  * names the field, e.g.

@@ -55,6 +55,17 @@ for f in policy.pb mounts.json privileges.json; do
 done
 [ $same = 1 ] && pass "bundle-deterministic" || fail "bundle-deterministic" "two compiles differ"
 
+# ... and from another file name, working directory, locale and time zone
+mkdir -p "$SCRATCH/elsewhere"
+cp policies/default.fp "$SCRATCH/elsewhere/other-name.fp"
+(cd "$SCRATCH/elsewhere" && LC_ALL=C TZ=Pacific/Chatham "$FPC" other-name.fp -o out4 >/dev/null 2>&1)
+same=1
+for f in policy.pb mounts.json privileges.json; do
+	cmp -s "$out/$f" "$SCRATCH/elsewhere/out4/$f" || { same=0; echo "differs: $f"; }
+done
+[ $same = 1 ] && pass "bundle-deterministic-elsewhere" ||
+	fail "bundle-deterministic-elsewhere" "another path, cwd, locale or TZ changed the bytes"
+
 # the hash in the bundle is the SHA-256 of the policy text
 sha=$(sha256sum policies/default.fp | cut -d' ' -f1)
 if jq -e --arg s "$sha" '.policy_sha256 == $s' "$SCRATCH/dump.json" >/dev/null; then
@@ -144,6 +155,10 @@ argv_bad no-command command
 argv_bad agent-with-command command --privilege agent --agent --command true
 argv_bad worker-with-task task --task x --command true
 argv_bad unknown-privilege privilege --privilege root --command true
+argv_bad command-nul command --command true --nul command
+argv_bad task-nul task --privilege agent --agent --task t --nul task
+argv_bad context-nul context --privilege agent --agent --nul context
+argv_bad git-branch-nul git_branch --privilege agent --agent --git-branch main --nul git_branch
 golden "bundle-argv-errors" $D/argv-errors.txt "$SCRATCH/argv-errors.txt"
 
 # ---- look-ups ------------------------------------------------------------
@@ -227,6 +242,10 @@ edit bad-image set container.image 'ubuntu;rm -rf /'
 edit engine-docker set container.engine docker
 edit bad-via-kind set sources[0].vias[0].kind 9
 edit bad-listen set services[1].listen 10.0.0.0/8
+edit missing-engine unset container.engine
+edit container-source set container.source nobody
+edit placeholder-in-target set mounts[1].target '/artifacts/{job_id}'
+edit unclosed-placeholder set mounts[0].host '/tmp/flashpods/uploads/{upload_id'
 # bytes the decoder alone would accept
 cp "$PB" "$SCRATCH/bad/unknown-field.pb" && printf '\x98\x06\x01' >>"$SCRATCH/bad/unknown-field.pb"
 cp "$PB" "$SCRATCH/bad/repeated-field.pb" && printf '\x08\x01' >>"$SCRATCH/bad/repeated-field.pb"

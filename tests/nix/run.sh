@@ -70,6 +70,14 @@ else
 	fail "package.nix" "$(head -3 "$SCRATCH/err")"
 fi
 
+# --- flake.nix: package, module, checks with the VM test ---------------------
+if r=$(nixeval $HERE/eval.nix --argstr stage "$STAGE" --argstr compiled /nonexistent -A flake 2>&1) &&
+	[ "$r" = '{"checks":["package","vm"],"default":"fpc-0.1.0","nixosModules":["default","flashpods"],"packages":["default","fpc"],"vm":{"hostEnables":true,"hostImportsModule":true,"name":"flashpods","nodes":["host","laptop"],"scriptUsesBoth":true}}' ]; then
+	pass "flake outputs"
+else
+	fail "flake outputs" "$r"
+fi
+
 # --- the build-time derivation: its script, run for real ---------------------
 # compile_with_module POLICY OUT: evaluate the module's `fpc` derivation for
 # POLICY, run its script as the Nix builder would (its nativeBuildInputs on
@@ -182,6 +190,8 @@ A='.systemd.services["fp-apid"].serviceConfig'
 check "fp-apid: writes state, logs, uploads, artifacts" \
 	"$A.ReadWritePaths == [\"/var/lib/flashpods\", \"/var/log/flashpods\", \"/tmp/flashpods/uploads\", \"/var/lib/flashpods/artifacts\"]"
 check "fp-apid: address families" "$A.RestrictAddressFamilies == [\"AF_UNIX\", \"AF_INET\", \"AF_INET6\", \"AF_NETLINK\"]"
+check "fp-apid: TMPDIR writable under ProtectSystem=strict" \
+	'.systemd.services["fp-apid"].environment.TMPDIR == "/var/lib/flashpods/tmp" and (.systemd.tmpfiles.rules | index("d /var/lib/flashpods/tmp 0700 flashpods flashpods - -") != null)'
 check "fp-apid: token copied, 0600 flashpods" "$A.ExecStartPre == [\"+/stub/coreutils/bin/install -m 0600 -o flashpods -g flashpods /etc/flashpods/api-token /run/flashpods-apid/api-token\"]"
 
 check "tmpfiles: socket dirs with the policy's owners" \
@@ -262,9 +272,12 @@ if ensure_flashpods_user; then
 	HUID=$(id -u flashpods)
 	L="$SCRATCH/local"
 	chmod 0755 "$SCRATCH"
-	mkdir -p "$L/run/fp-tokend" "$L/run/flashpods-apid" "$L/state/db" "$L/log"
+	mkdir -p "$L/run/fp-tokend" "$L/run/flashpods-apid" "$L/run/flashpods" "$L/state/db" "$L/log"
 	chown -R flashpods:flashpods "$L/run" "$L/state" "$L/log"
-	sed "s/ uid 990;/ uid $HUID;/" policies/default.fp >"$L/local.fp"
+	# the token socket in the scratch /run too (tmpfiles makes its directory
+	# on the host; fp-tokend -n checks it exists)
+	sed "s/ uid 990;/ uid $HUID;/; s|\"/run/flashpods/token.sock\"|\"$L/run/flashpods/token.sock\"|" \
+		policies/default.fp >"$L/local.fp"
 	openssl ecparam -name prime256v1 -genkey -noout -out "$L/jwt.pem" 2>/dev/null
 	printf '{"anthropic_api_key": "a", "github_token": "g"}\n' >"$L/secrets.json"
 	printf '%064d\n' 7 >"$L/api-token"
@@ -341,7 +354,25 @@ else
 	fail "enable = false yields nothing" "$r"
 fi
 
+# ... also as the real module system sees it: it pushes every definition
+# down to its option, evaluating the attribute names on the way before any
+# mkIf condition. With no compiled output, that must not need one (a name
+# taken from nixos.json above an option would read it even when disabled).
+if r=$(nixeval $HERE/eval.nix --argstr stage "$STAGE" --argstr compiled /nonexistent \
+	--arg enable false -A pushDown 2>&1) &&
+	[ "$r" = '["assertions","environment.etc","environment.systemPackages","networking.firewall.allowedTCPPortRanges","networking.firewall.allowedTCPPorts","networking.firewall.allowedUDPPortRanges","networking.firewall.allowedUDPPorts","networking.firewall.interfaces","networking.nftables.enable","networking.nftables.tables","system.build","systemd.services","systemd.tmpfiles.rules","users.groups","users.users","virtualisation.podman.enable"]' ]; then
+	pass "enable = false: pushed down to options without the compiled output"
+else
+	fail "enable = false: pushed down to options without the compiled output" "$r"
+fi
+
 # --- options and their defaults ---------------------------------------------
+if r=$(nixeval $HERE/eval.nix --argstr stage "$STAGE" --argstr compiled /nonexistent -A optionNames 2>&1) &&
+	[ "$r" = '["api.tokenFile","enable","logDir","package","policy","stateDir","tokenService.secretsFile","tokenService.trustBundle"]' ]; then
+	pass "options: exactly the issue's"
+else
+	fail "options: exactly the issue's" "$r"
+fi
 nixeval $HERE/eval.nix --argstr stage "$STAGE" --argstr compiled /nonexistent -A options |
 	jq -S . | sed -E 's|/nix/store/[a-z0-9]{32}-|/nix/store/@HASH@-|g' >"$SCRATCH/options.got"
 golden "options" $HERE/options.json "$SCRATCH/options.got"
