@@ -38,7 +38,9 @@
  * ...), never a rule per address; an address row with both IPv4 and IPv6
  * gets one rule per family. Services of one row with the same protocol and
  * verdict share a rule with a port set, unless that would move a port ahead
- * of an overlapping one with the other verdict.
+ * of an overlapping one with the other verdict (sema already refuses
+ * opposite verdicts on overlapping ports in one row; this keeps lower
+ * correct on its own).
  *
  * Every value list is canonical: sorted, duplicates and values covered by
  * another (10.0.0.2 inside 10.0.0.0/24, "podman0" inside "podman*") removed,

@@ -813,6 +813,151 @@ static void table_catch_all(Sema *S)
 		err(S, S->trust->loc, "the trust table has no catch-all row: add a source with `via any` as its last row, so every packet is decided");
 }
 
+/* Order of network services for the overlap sweep: protocol, first port. */
+static int svc_port_cmp(const void *x, const void *y)
+{
+	const Service *a = *(Service *const *)x, *b = *(Service *const *)y;
+
+	if (a->kind != b->kind)
+		return (int)a->kind - (int)b->kind;
+	if (a->port_lo != b->port_lo)
+		return a->port_lo - b->port_lo;
+	return a->index - b->index;
+}
+
+/* "tcp 8000-8999" (arena). */
+static const char *svc_ports(Sema *S, const Service *s)
+{
+	const char *proto = s->kind == SVC_TCP ? "tcp" : "udp";
+
+	if (s->port_lo == s->port_hi)
+		return arena_printf(S->a, "%s %d", proto, s->port_lo);
+	return arena_printf(S->a, "%s %d-%d", proto, s->port_lo, s->port_hi);
+}
+
+/* Report that row r gives services s1 and s2, whose ports overlap,
+ * opposite verdicts; at the cell of the later column. */
+static void conflict(Sema *S, int r, const Service *s1, const Service *s2)
+{
+	Policy *p = S->p;
+	const Service *t;
+
+	if (s1->index > s2->index) {
+		t = s1;
+		s1 = s2;
+		s2 = t;
+	}
+	const Cell *c1 = policy_cell(p, r, s1->index), *c2 = policy_cell(p, r, s2->index);
+
+	err(S, c2->loc, "row '%s' %s '%s' (%s) but %s '%s' (%s), and their ports overlap: "
+	    "the firewall matches ports, so one rule would decide both "
+	    "(give them the same verdict or ports that do not overlap)",
+	    p->sources[r]->name, c1->kind == CELL_ALLOW ? "allows" : "denies",
+	    s1->name, svc_ports(S, s1), c2->kind == CELL_ALLOW ? "allows" : "denies",
+	    s2->name, svc_ports(S, s2));
+}
+
+/* Two network services of one protocol whose ports overlap cannot have
+ * opposite verdicts in one row: the firewall matches the port (not the
+ * listen address), so whichever rule came first would decide both.
+ * Per row, a sweep over the services sorted by protocol and first port
+ * keeps, for each verdict, the service reaching the highest port so far:
+ * a service overlaps an earlier one of the other verdict exactly when it
+ * overlaps that one. Linear in the size of the table after one sort. */
+static void table_conflicts(Sema *S)
+{
+	Policy *p = S->p;
+	Service **v = arena_alloc(S->a, (size_t)p->n_services * sizeof *v);
+	int n = 0;
+
+	for (int i = 0; i < p->n_services; i++)
+		if (service_is_network(p->services[i]))
+			v[n++] = p->services[i];
+	qsort(v, (size_t)n, sizeof *v, svc_port_cmp);
+	for (int r = 0; r < p->n_sources; r++) {
+		const Service *reach[3] = { 0 };	/* by CellKind */
+
+		for (int i = 0; i < n; i++) {
+			CellKind k = policy_cell(p, r, v[i]->index)->kind;
+			const Service *o;
+
+			if (i > 0 && v[i]->kind != v[i - 1]->kind)
+				memset(reach, 0, sizeof reach);
+			if (k == CELL_NONE)
+				continue;
+			o = reach[k == CELL_ALLOW ? CELL_DENY : CELL_ALLOW];
+			if (o && o->port_hi >= v[i]->port_lo)
+				conflict(S, r, o, v[i]);
+			if (!reach[k] || reach[k]->port_hi < v[i]->port_hi)
+				reach[k] = v[i];
+		}
+	}
+}
+
+/* Does via match every packet arriving on lo, whatever its addresses?
+ * (`via any`, or interfaces that include lo and no address list.) */
+static bool via_takes_all_lo(const Via *v)
+{
+	if (v->kind == VIA_ANY)
+		return true;
+	if (v->kind != VIA_NET || v->n_addrs > 0)
+		return false;
+	for (int i = 0; i < v->n_ifaces; i++) {
+		const IfPattern *f = &v->ifaces[i];
+
+		if (f->wildcard ? !strncmp(f->name, "lo", strlen(f->name))
+				: !strcmp(f->name, "lo"))
+			return true;
+	}
+	return v->n_ifaces == 0;
+}
+
+/* The first row deciding column s for every packet on lo, or -1. */
+static int lo_row(const Policy *p, int s)
+{
+	for (int r = 0; r < p->n_sources; r++) {
+		if (policy_cell(p, r, s)->kind == CELL_NONE)
+			continue;
+		for (int i = 0; i < p->sources[r]->n_vias; i++)
+			if (via_takes_all_lo(&p->sources[r]->vias[i]))
+				return r;
+	}
+	return -1;
+}
+
+/* A `via user` row's allow of a tcp/udp service is an accept rule on the
+ * output hook; the connection then arrives on lo, where the input hook no
+ * longer knows its owner. If the row deciding every packet on lo (the
+ * catch-all, usually) denies the service there, nothing can let the
+ * user's connection through: refuse the table rather than emit a rule
+ * that cannot work. */
+static void table_user_allows(Sema *S)
+{
+	Policy *p = S->p;
+
+	for (int s = 0; s < p->n_services; s++) {
+		int lo = service_is_network(p->services[s]) ? lo_row(p, s) : -1;
+
+		if (lo < 0 || policy_cell(p, lo, s)->kind != CELL_DENY)
+			continue;
+		for (int r = 0; r < p->n_sources; r++) {
+			const Source *src = p->sources[r];
+			const Via *user = NULL;
+
+			for (int i = 0; i < src->n_vias && !user; i++)
+				if (src->vias[i].kind == VIA_USER)
+					user = &src->vias[i];
+			if (!user || policy_cell(p, r, s)->kind != CELL_ALLOW)
+				continue;
+			err(S, policy_cell(p, r, s)->loc, "row '%s' allows '%s' to processes of user %s, but row '%s' "
+			    "(line %d) denies it on lo, where their connections arrive with no owner to tell them apart; "
+			    "deny it here too, or allow it in row '%s'",
+			    src->name, p->services[s]->name, user->user, p->sources[lo]->name,
+			    p->sources[lo]->row_loc.first_line, p->sources[lo]->name);
+		}
+	}
+}
+
 static void sema_table(Sema *S)
 {
 	Policy *p = S->p;
@@ -882,6 +1027,8 @@ static void sema_table(Sema *S)
 	if (diag_errors(S->d) == errs) {
 		S->table_ok = true;
 		table_catch_all(S);
+		table_conflicts(S);
+		table_user_allows(S);
 	}
 }
 

@@ -55,3 +55,15 @@ if [ -e "$SCRATCH/outdir" ] && [ -n "$(ls -A "$SCRATCH/outdir")" ]; then
 else
 	pass cli/compile-error-writes-nothing
 fi
+
+# check and fmt write nothing: not into the working directory, not the policy
+mkdir "$SCRATCH/quiet"
+cp policies/default.fp "$SCRATCH/quiet/default.fp"
+before=$(cd "$SCRATCH/quiet" && ls -lA --time-style=+%s && md5sum default.fp)
+(cd "$SCRATCH/quiet" && "$FPC" check default.fp && "$FPC" fmt default.fp) >/dev/null 2>&1
+after=$(cd "$SCRATCH/quiet" && ls -lA --time-style=+%s && md5sum default.fp)
+if [ "$before" = "$after" ]; then
+	pass cli/check-and-fmt-write-nothing
+else
+	fail cli/check-and-fmt-write-nothing "the directory changed: $(ls -A "$SCRATCH/quiet" | tr '\n' ' ')"
+fi

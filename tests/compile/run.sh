@@ -132,3 +132,32 @@ elif ! grep -q "flashpods.body.nft" "$SCRATCH/blocked.err"; then
 else
 	pass "compile: failed write reports the file, leaves no temporary file"
 fi
+
+# The examples of README.md ("## Example") and docs/language.md ("## A
+# complete example"): the policy in the section's first code block
+# compiles, as example.fp, to exactly the ruleset its second block shows.
+# doc_block FILE SECTION N: the lines of the Nth code block of the section.
+doc_block() {
+	awk -v sec="$2" -v want="$3" '/^## / { on = ($0 == sec) } on && /^```/ { n++; next }
+		on && n == 2 * want - 1' "$1"
+}
+
+# doc_example NAME FILE SECTION
+doc_example() {
+	local name=$1 d=$SCRATCH/doc-$1
+	mkdir -p "$d"
+	doc_block "$2" "$3" 1 > "$d/example.fp"
+	doc_block "$2" "$3" 2 > "$d/expected.nft"
+	if ! [ -s "$d/example.fp" ] || ! [ -s "$d/expected.nft" ]; then
+		fail "compile: $name example" "no example policy and ruleset under '$3'"
+	elif ! (cd "$d" && "$FPC" example.fp -o out) > "$d/log" 2>&1; then
+		fail "compile: $name example" "fpc failed: $(head -3 "$d/log" | tr '\n' ' ')"
+	elif cmp -s "$d/expected.nft" "$d/out/flashpods.nft"; then
+		pass "compile: $name example compiles to the ruleset it shows"
+	else
+		diff -u "$d/expected.nft" "$d/out/flashpods.nft" | head -20
+		fail "compile: $name example" "the ruleset shown differs from fpc's output"
+	fi
+}
+doc_example README "$TOP/README.md" "## Example"
+doc_example language.md "$TOP/docs/language.md" "## A complete example"

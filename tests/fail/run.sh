@@ -48,10 +48,17 @@ expect gen_big "$gen" big.fp "$here/gen_big.err"
 # one line of 100k characters with a bad address at its end
 awk 'BEGIN {
 	printf "policy t {\n    table inet t;\n}\nsource laptop { via \"wg0\" from "
-	for (i = 0; i < 6900; i++)
+	for (i = 0; i < 8300; i++)
 		printf "10.%d.%d.1, ", int(i / 256), i % 256
 	print "10.0.0.999; }"
 }' >"$gen/long_line.fp"
+# the generators must keep making what they promise
+size=$(stat -c %s "$gen/big.fp")
+[ "$size" -ge $((10 * 1024 * 1024)) ] && pass "fail/gen_big is $size bytes" ||
+	fail "fail/gen_big size" "only $size bytes"
+long=$(awk '{ if (length($0) > m) m = length($0) } END { print m }' "$gen/long_line.fp")
+[ "$long" -ge 100000 ] && pass "fail/gen_long_line has a line of $long characters" ||
+	fail "fail/gen_long_line length" "its longest line has $long characters"
 expect gen_long_line "$gen" long_line.fp "$here/gen_long_line.err"
 
 # 100k nested braces, then as many closing ones

@@ -11,6 +11,6 @@ source anyone {
 service api tcp 8080;
 trust {
            api
-    laptop allow
+    laptop deny
     anyone deny
 }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * fuzz_policy: the policy parser, checker and formatter on arbitrary bytes.
+ * fuzz_policy: the policy parser, checker, formatter, lowering and nft
+ * emitter on arbitrary bytes.
  * Whatever parses is formatted; the formatted text must parse again without
  * a diagnostic and format to the same bytes (fmt is idempotent), and must
- * check exactly as the original did.
+ * check exactly as the original did. Whatever checks is lowered and
+ * emitted twice, to the same bytes.
  */
 #include "fpc.h"
 #include "ast.h"
@@ -21,7 +23,21 @@ static Ast *parse(Arena *a, const char *text, size_t len, bool *ok)
 	return ast;
 }
 
-/* Whether sema accepts ast. */
+/* Lower p and print its ruleset twice: the two texts must be the same
+ * bytes (the emitter is deterministic), and neither may be empty. */
+static void lower_emit(const Policy *p)
+{
+	Buf one = { 0 }, two = { 0 };
+
+	emit_nft(lower(p), &one);
+	emit_nft(lower(p), &two);
+	if (!one.len || one.len != two.len || memcmp(one.data, two.data, one.len) != 0)
+		__builtin_trap();	/* the ruleset text is not deterministic */
+	buf_free(&one);
+	buf_free(&two);
+}
+
+/* Whether sema accepts ast; what it accepts is lowered and emitted. */
 static bool checks(Arena *a, const Ast *ast, const char *text, size_t len)
 {
 	Diag *d = diag_new();
@@ -30,6 +46,8 @@ static bool checks(Arena *a, const Ast *ast, const char *text, size_t len)
 	diag_add_source(d, "fuzz.fp", text, len);
 	p = sema(a, d, ast, "fuzz.fp", text, len);
 	diag_free(d);
+	if (p)
+		lower_emit(p);
 	return p != NULL;
 }
 

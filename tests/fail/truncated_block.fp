@@ -1,0 +1,5 @@
+policy t {
+    table inet t;
+}
+source laptop {
+    via "wg0" from 10.0.0.2, fd00::
