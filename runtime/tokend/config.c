@@ -23,10 +23,7 @@
 
 enum { SECRETS_FILE_MAX = 1 << 20 };
 
-/* Format a message into err; returns NULL so callers can `return errf(...)`. */
-static void *errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void *errf(char *err, size_t errlen, const char *fmt, ...)
+void *tokend_errf(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -52,21 +49,21 @@ TokenPolicy *policy_view_load(const char *path, const char *svc_name,
 	svc = bundle_service(b, svc_name);
 	if (!svc || svc->kind != FP_SVC_UNIX) {
 		bundle_free(b);
-		return errf(err, errlen, "%s: the policy has no unix service \"%s\" "
-			    "(the token socket)", path, svc_name);
+		return tokend_errf(err, errlen, "%s: the policy has no unix service \"%s\" "
+			           "(the token socket)", path, svc_name);
 	}
 	pw = getpwnam(svc->owner);
 	gr = getgrnam(svc->group);
 	if (!pw || !gr) {
-		errf(err, errlen, "%s: service %s: %s \"%s\" does not exist on this host",
-		     path, svc_name, pw ? "group" : "user", pw ? svc->group : svc->owner);
+		tokend_errf(err, errlen, "%s: service %s: %s \"%s\" does not exist on this host",
+		            path, svc_name, pw ? "group" : "user", pw ? svc->group : svc->owner);
 		bundle_free(b);
 		return NULL;
 	}
 	p = calloc(1, sizeof *p);
 	if (!p) {
 		bundle_free(b);
-		return errf(err, errlen, "%s: out of memory", path);
+		return tokend_errf(err, errlen, "%s: out of memory", path);
 	}
 	p->refs = 1;
 	p->bundle = b;
@@ -117,27 +114,30 @@ static char *secrets_read(const char *path, size_t *len, char *err, size_t errle
 	ssize_t r;
 	size_t got = 0;
 
+	if (fd < 0 && errno == ELOOP)
+		return tokend_errf(err, errlen, "%s: a symbolic link; refusing it (name "
+			           "the file itself)", path);
 	if (fd < 0)
-		return errf(err, errlen, "%s: %s", path, strerror(errno));
+		return tokend_errf(err, errlen, "%s: %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		errf(err, errlen, "%s: not a regular file", path);
+		tokend_errf(err, errlen, "%s: not a regular file", path);
 	else if (st.st_mode & 077)
-		errf(err, errlen, "%s: group or others may access it (mode %04o); "
-		     "refusing secrets others can read (chmod 600)", path,
-		     (unsigned)(st.st_mode & 07777));
+		tokend_errf(err, errlen, "%s: group or others may access it (mode %04o); "
+		            "refusing secrets others can read (chmod 600)", path,
+		            (unsigned)(st.st_mode & 07777));
 	else if (st.st_uid != geteuid())
-		errf(err, errlen, "%s: owned by uid %u, not by fp-tokend's uid %u",
-		     path, (unsigned)st.st_uid, (unsigned)geteuid());
+		tokend_errf(err, errlen, "%s: owned by uid %u, not by fp-tokend's uid %u",
+		            path, (unsigned)st.st_uid, (unsigned)geteuid());
 	else if (st.st_size > SECRETS_FILE_MAX)
-		errf(err, errlen, "%s: larger than %d bytes", path, SECRETS_FILE_MAX);
+		tokend_errf(err, errlen, "%s: larger than %d bytes", path, SECRETS_FILE_MAX);
 	else if (!(text = malloc((size_t)st.st_size + 1)))
-		errf(err, errlen, "%s: out of memory", path);
+		tokend_errf(err, errlen, "%s: out of memory", path);
 	while (text && got < (size_t)st.st_size &&
 	       (r = read(fd, text + got, (size_t)st.st_size - got)) != 0) {
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			errf(err, errlen, "%s: %s", path, strerror(errno));
+			tokend_errf(err, errlen, "%s: %s", path, strerror(errno));
 			OPENSSL_cleanse(text, got);
 			free(text);
 			text = NULL;
@@ -159,16 +159,16 @@ static bool secrets_fill(Secrets *s, json_t *o, const TokenPolicy *pol,
 
 		if (!json_is_string(v) || json_string_length(v) == 0 ||
 		    strlen(json_string_value(v)) != json_string_length(v)) {
-			errf(err, errlen, "%s: \"%s\" (secret %s) %s", path,
-			     pol->secrets[i].key, pol->secrets[i].name,
-			     v ? "must be a non-empty string" : "is missing");
+			tokend_errf(err, errlen, "%s: \"%s\" (secret %s) %s", path,
+			            pol->secrets[i].key, pol->secrets[i].name,
+			            v ? "must be a non-empty string" : "is missing");
 			return false;
 		}
 		s->names[i] = strdup(pol->secrets[i].name);
 		s->values[i] = strdup(json_string_value(v));
 		s->n = i + 1;
 		if (!s->names[i] || !s->values[i]) {
-			errf(err, errlen, "%s: out of memory", path);
+			tokend_errf(err, errlen, "%s: out of memory", path);
 			return false;
 		}
 	}
@@ -193,10 +193,10 @@ Secrets *secrets_load(const char *path, const TokenPolicy *pol, char *err,
 	if (!json_is_object(o)) {
 		/* je.text may quote the file: name the place only */
 		if (o)
-			errf(err, errlen, "%s: not a JSON object", path);
+			tokend_errf(err, errlen, "%s: not a JSON object", path);
 		else
-			errf(err, errlen, "%s: line %d: not valid JSON (or a "
-			     "duplicate key)", path, je.line);
+			tokend_errf(err, errlen, "%s: line %d: not valid JSON (or a "
+			            "duplicate key)", path, je.line);
 		json_decref(o);
 		return NULL;
 	}
@@ -208,7 +208,7 @@ Secrets *secrets_load(const char *path, const TokenPolicy *pol, char *err,
 	}
 	ok = s && s->names && s->values;
 	if (!ok)
-		errf(err, errlen, "%s: out of memory", path);
+		tokend_errf(err, errlen, "%s: out of memory", path);
 	else
 		ok = secrets_fill(s, o, pol, path, err, errlen);
 	json_decref(o);	/* jansson does not wipe: the values were in memory briefly */
@@ -276,10 +276,10 @@ Snapshot *config_load(const TokendConfig *cfg, char *err, size_t errlen)
 	Snapshot *s = NULL;
 
 	if (!jwks)
-		errf(err, errlen, "%s: %s", !pol ? "policy bundle" : !sec ? "secrets"
-					  : "trust bundle", msg);
+		tokend_errf(err, errlen, "%s: %s", !pol ? "policy bundle" : !sec ? "secrets"
+					         : "trust bundle", msg);
 	else if (!(s = snapshot_new(pol, sec, jwks)))
-		errf(err, errlen, "out of memory");
+		tokend_errf(err, errlen, "out of memory");
 	policy_view_unref(pol);
 	secrets_unref(sec);
 	jwks_unref(jwks);

@@ -7,7 +7,8 @@
  *   3 secrets file
  *   4 trust bundle
  *   5 audit log
- *   -n stops here: "configuration ok", exit 0
+ *   -n stops here, after checking the socket's place (exit 3 if it
+ *      cannot be made there): "configuration ok", exit 0
  *   6 token socket, server   (exit 3)
  *
  * then serve until SIGTERM or SIGINT (exit 0). SIGHUP reloads 2-4 as one
@@ -237,6 +238,28 @@ static int check_audit(const char *path, char *err, size_t errlen)
 	return ok ? 0 : -1;
 }
 
+/* -n after a good load: the audit log and the socket's place; says what
+ * would be served and returns the exit status. */
+static int check_only(const TokendConfig *cfg, const Snapshot *snap)
+{
+	const char *sock = cfg->socket_override ? cfg->socket_override
+						: snap->pol->socket_path;
+	char err[TOKEND_ERR_MAX];
+
+	if (check_audit(cfg->audit_path, err, sizeof err) < 0) {
+		tokend_log("%s", err);
+		return TOKEND_EXIT_CONFIG;
+	}
+	if (server_check_path(sock, err, sizeof err) < 0) {
+		tokend_log("%s", err);
+		return TOKEND_EXIT_SOCKET;
+	}
+	log_snapshot("configuration ok", snap);
+	tokend_log("token socket %s, owner %s:%s, mode %04o", sock,
+		   snap->pol->owner, snap->pol->group, snap->pol->mode);
+	return TOKEND_EXIT_OK;
+}
+
 /* Steps 2-6; the signals are blocked before any thread exists. */
 static int start(Tokend *t, Snapshot *snap)
 {
@@ -285,18 +308,9 @@ int tokend_main(int argc, char **argv)
 		return TOKEND_EXIT_CONFIG;
 	}
 	if (t.cfg.check_only) {
-		rc = check_audit(t.cfg.audit_path, err, sizeof err);
-		if (rc < 0)
-			tokend_log("%s", err);
-		else
-			log_snapshot("configuration ok", snap);
-		if (rc == 0)
-			tokend_log("token socket %s, owner %s:%s, mode %04o",
-				   t.cfg.socket_override ? t.cfg.socket_override
-							 : snap->pol->socket_path,
-				   snap->pol->owner, snap->pol->group, snap->pol->mode);
+		rc = check_only(&t.cfg, snap);
 		snapshot_unref(snap);
-		return rc < 0 ? TOKEND_EXIT_CONFIG : TOKEND_EXIT_OK;
+		return rc;
 	}
 	rc = start(&t, snap);
 	snapshot_unref(snap);

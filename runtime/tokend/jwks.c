@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,19 +39,6 @@ static const struct {
 	{ "P-384", NID_secp384r1, 48 },
 	{ "P-521", NID_secp521r1, 66 },
 };
-
-/* Format a message into err; returns NULL so callers can `return errf(...)`. */
-static void *errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void *errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return NULL;
-}
 
 /* Whether OpenSSL's public-key check accepts pkey (EC: point on curve and
  * in the right subgroup; RSA: odd modulus and exponent, not a prime). */
@@ -88,12 +74,12 @@ static unsigned char *jwk_bytes(json_t *key, const char *member, size_t *len,
 	unsigned char *out;
 
 	if (!json_is_string(v))
-		return errf(err, errlen, "%s: \"%s\" missing or not a string",
-			    where, member);
+		return tokend_errf(err, errlen, "%s: \"%s\" missing or not a string",
+			           where, member);
 	out = b64url_decode(json_string_value(v), json_string_length(v), len);
 	if (!out)
-		return errf(err, errlen, "%s: \"%s\" is not base64url", where,
-			    member);
+		return tokend_errf(err, errlen, "%s: \"%s\" is not base64url", where,
+			           member);
 	return out;
 }
 
@@ -110,7 +96,7 @@ static bool jwk_ec(json_t *key, JwkKey *k, const char *where, char *err,
 		if (crv && !strcmp(crv, jwk_curves[c].crv))
 			break;
 	if (c == sizeof jwk_curves / sizeof *jwk_curves) {
-		errf(err, errlen, "%s: \"crv\" must be P-256, P-384 or P-521", where);
+		tokend_errf(err, errlen, "%s: \"crv\" must be P-256, P-384 or P-521", where);
 		return false;
 	}
 	x = jwk_bytes(key, "x", &xl, where, err, errlen);
@@ -120,8 +106,8 @@ static bool jwk_ec(json_t *key, JwkKey *k, const char *where, char *err,
 		return false;
 	}
 	if (xl != jwk_curves[c].coord_len || yl != jwk_curves[c].coord_len) {
-		errf(err, errlen, "%s: %s coordinates must be %zu bytes", where,
-		     crv, jwk_curves[c].coord_len);
+		tokend_errf(err, errlen, "%s: %s coordinates must be %zu bytes", where,
+		            crv, jwk_curves[c].coord_len);
 		free(x);
 		free(y);
 		return false;
@@ -139,7 +125,7 @@ static bool jwk_ec(json_t *key, JwkKey *k, const char *where, char *err,
 		k->pkey = pkey_from_params("EC", bld);
 	OSSL_PARAM_BLD_free(bld);
 	if (!k->pkey || !pkey_public_ok(k->pkey)) {
-		errf(err, errlen, "%s: the point is not on curve %s", where, crv);
+		tokend_errf(err, errlen, "%s: the point is not on curve %s", where, crv);
 		return false;
 	}
 	k->type = JWK_EC;
@@ -167,12 +153,12 @@ static bool jwk_rsa(json_t *key, JwkKey *k, const char *where, char *err,
 	if (!bn || !be)
 		goto out;
 	if (BN_num_bits(bn) < RSA_MIN_BITS || BN_num_bits(bn) > RSA_MAX_BITS) {
-		errf(err, errlen, "%s: RSA modulus of %d bits (%d to %d allowed)",
-		     where, BN_num_bits(bn), RSA_MIN_BITS, RSA_MAX_BITS);
+		tokend_errf(err, errlen, "%s: RSA modulus of %d bits (%d to %d allowed)",
+		            where, BN_num_bits(bn), RSA_MIN_BITS, RSA_MAX_BITS);
 		goto out;
 	}
 	if (el > RSA_E_MAX_BYTES || !BN_is_odd(be) || BN_is_one(be)) {
-		errf(err, errlen, "%s: unusable RSA exponent", where);
+		tokend_errf(err, errlen, "%s: unusable RSA exponent", where);
 		goto out;
 	}
 	bld = OSSL_PARAM_BLD_new();
@@ -180,7 +166,7 @@ static bool jwk_rsa(json_t *key, JwkKey *k, const char *where, char *err,
 	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) == 1)
 		k->pkey = pkey_from_params("RSA", bld);
 	if (!k->pkey || !pkey_public_ok(k->pkey)) {
-		errf(err, errlen, "%s: not a valid RSA public key", where);
+		tokend_errf(err, errlen, "%s: not a valid RSA public key", where);
 		goto out;
 	}
 	k->type = JWK_RSA;
@@ -188,7 +174,7 @@ static bool jwk_rsa(json_t *key, JwkKey *k, const char *where, char *err,
 	ok = true;
 out:
 	if (!ok && !err[0])
-		errf(err, errlen, "%s: out of memory", where);
+		tokend_errf(err, errlen, "%s: out of memory", where);
 	OSSL_PARAM_BLD_free(bld);
 	BN_free(bn);
 	BN_free(be);
@@ -212,33 +198,33 @@ static bool jwk_parse(json_t *key, JwkKey *k, const char *where, char *err,
 
 	for (size_t i = 0; i < sizeof jwk_private_members / sizeof *jwk_private_members; i++)
 		if (json_object_get(key, jwk_private_members[i])) {
-			errf(err, errlen, "%s: holds private or symmetric key "
-			     "material (\"%s\"); a trust bundle has public keys only",
-			     where, jwk_private_members[i]);
+			tokend_errf(err, errlen, "%s: holds private or symmetric key "
+			            "material (\"%s\"); a trust bundle has public keys only",
+			            where, jwk_private_members[i]);
 			return false;
 		}
 	if (!json_is_string(kid) || json_string_length(kid) == 0 ||
 	    json_string_length(kid) > JWT_KID_MAX ||
 	    strlen(json_string_value(kid)) != json_string_length(kid)) {
-		errf(err, errlen, "%s: every key needs a \"kid\" (1 to %d bytes)",
-		     where, JWT_KID_MAX);
+		tokend_errf(err, errlen, "%s: every key needs a \"kid\" (1 to %d bytes)",
+		            where, JWT_KID_MAX);
 		return false;
 	}
 	if (!kty || (strcmp(kty, "EC") && strcmp(kty, "RSA"))) {
-		errf(err, errlen, "%s: \"kty\" must be \"EC\" or \"RSA\"", where);
+		tokend_errf(err, errlen, "%s: \"kty\" must be \"EC\" or \"RSA\"", where);
 		return false;
 	}
 	if (!(strcmp(kty, "EC") ? jwk_rsa : jwk_ec)(key, k, where, err, errlen))
 		return false;
 	if (alg && (!json_is_string(alg) || !jws_alg_fits(k, json_string_value(alg)))) {
-		errf(err, errlen, "%s: \"alg\" does not fit the key's type and curve",
-		     where);
+		tokend_errf(err, errlen, "%s: \"alg\" does not fit the key's type and curve",
+		            where);
 		return false;
 	}
 	k->kid = strdup(json_string_value(kid));
 	k->alg = alg ? strdup(json_string_value(alg)) : NULL;
 	if (!k->kid || (alg && !k->alg)) {
-		errf(err, errlen, "%s: out of memory", where);
+		tokend_errf(err, errlen, "%s: out of memory", where);
 		return false;
 	}
 	return true;
@@ -278,15 +264,15 @@ Jwks *jwks_parse(const char *text, size_t len, char *err, size_t errlen)
 
 	err[0] = '\0';
 	if (!root)
-		return errf(err, errlen, "line %d: %s", je.line, je.text);
+		return tokend_errf(err, errlen, "line %d: %s", je.line, je.text);
 	keys = json_object_get(root, "keys");
 	if (!json_is_object(root) || !json_is_array(keys)) {
 		json_decref(root);
-		return errf(err, errlen, "not a JWKS: no \"keys\" array");
+		return tokend_errf(err, errlen, "not a JWKS: no \"keys\" array");
 	}
 	if (json_array_size(keys) > JWKS_KEYS_MAX) {
 		json_decref(root);
-		return errf(err, errlen, "more than %d keys", JWKS_KEYS_MAX);
+		return tokend_errf(err, errlen, "more than %d keys", JWKS_KEYS_MAX);
 	}
 	s = calloc(1, sizeof *s);
 	if (s)
@@ -294,7 +280,7 @@ Jwks *jwks_parse(const char *text, size_t len, char *err, size_t errlen)
 	if (!s || !s->keys) {
 		free(s);
 		json_decref(root);
-		return errf(err, errlen, "out of memory");
+		return tokend_errf(err, errlen, "out of memory");
 	}
 	s->refs = 1;
 	for (i = 0; i < json_array_size(keys); i++) {
@@ -304,8 +290,8 @@ Jwks *jwks_parse(const char *text, size_t len, char *err, size_t errlen)
 
 		snprintf(where, sizeof where, "keys[%zu]", i);
 		if (use < 0) {
-			errf(err, errlen, "%s: not a JWK object with a string \"use\"",
-			     where);
+			tokend_errf(err, errlen, "%s: not a JWK object with a string \"use\"",
+			            where);
 			break;
 		}
 		if (use == 0) {
@@ -320,8 +306,8 @@ Jwks *jwks_parse(const char *text, size_t len, char *err, size_t errlen)
 			break;
 		}
 		if (jwks_find(s, s->keys[s->n_keys].kid)) {
-			errf(err, errlen, "%s: kid \"%s\" appears twice", where,
-			     s->keys[s->n_keys].kid);
+			tokend_errf(err, errlen, "%s: kid \"%s\" appears twice", where,
+			            s->keys[s->n_keys].kid);
 			s->n_keys++;
 			break;
 		}
@@ -329,7 +315,8 @@ Jwks *jwks_parse(const char *text, size_t len, char *err, size_t errlen)
 	}
 	json_decref(root);
 	if (!err[0] && s->n_keys == 0)
-		errf(err, errlen, "no key usable for JWT-SVIDs (use absent or \"jwt-svid\")");
+		tokend_errf(err, errlen, "no key usable for JWT-SVIDs (use absent "
+			    "or \"jwt-svid\")");
 	if (err[0]) {
 		jwks_free(s);
 		return NULL;
@@ -346,16 +333,16 @@ Jwks *jwks_load(const char *path, char *err, size_t errlen)
 	Jwks *s;
 
 	if (fd < 0)
-		return errf(err, errlen, "%s: %s", path, strerror(errno));
+		return tokend_errf(err, errlen, "%s: %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > JWKS_FILE_MAX) {
 		close(fd);
-		return errf(err, errlen, "%s: not a regular file of at most %d bytes",
-			    path, JWKS_FILE_MAX);
+		return tokend_errf(err, errlen, "%s: not a regular file of at most %d bytes",
+			           path, JWKS_FILE_MAX);
 	}
 	text = malloc((size_t)st.st_size + 1);
 	if (!text) {
 		close(fd);
-		return errf(err, errlen, "%s: out of memory", path);
+		return tokend_errf(err, errlen, "%s: out of memory", path);
 	}
 	while (got < st.st_size && (r = read(fd, text + got, (size_t)(st.st_size - got))) != 0) {
 		if (r < 0 && errno == EINTR)
@@ -365,7 +352,7 @@ Jwks *jwks_load(const char *path, char *err, size_t errlen)
 
 			free(text);
 			close(fd);
-			return errf(err, errlen, "%s: %s", path, strerror(e));
+			return tokend_errf(err, errlen, "%s: %s", path, strerror(e));
 		}
 		got += r;
 	}
@@ -373,7 +360,7 @@ Jwks *jwks_load(const char *path, char *err, size_t errlen)
 	s = jwks_parse(text, (size_t)got, msg, sizeof msg);
 	free(text);
 	if (!s)
-		return errf(err, errlen, "%s: %s", path, msg);
+		return tokend_errf(err, errlen, "%s: %s", path, msg);
 	return s;
 }
 

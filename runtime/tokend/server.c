@@ -16,6 +16,7 @@
 #include "tokend.h"
 
 #include <errno.h>
+#include <libgen.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@
 
 enum {
 	BODY_MAX = 4096,		/* bytes of request body tolerated */
+	BODY_DRAIN_MAX = 64 * 1024,	/* ... read and dropped before a 413 */
 	CONN_MEMORY = 32 * 1024,	/* per-connection pool: headers live here */
 	LISTEN_BACKLOG = 128,
 };
@@ -457,12 +459,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	if (*upload_data_size) {	/* bodies are read and dropped */
 		rq->body += *upload_data_size;
 		*upload_data_size = 0;
-		return MHD_YES;
+		/* a chunked body is answered 413 at its end, unless it goes
+		 * on so long that the connection is better closed (MHD
+		 * cannot answer in the middle of an upload) */
+		return rq->body > BODY_DRAIN_MAX ? MHD_NO : MHD_YES;
 	}
 	if (rq->answered)
 		return MHD_YES;
 	rq->answered = true;
-	if (rq->body > BODY_MAX)	/* chunked: known only at the end */
+	if (rq->body > BODY_MAX)
 		return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
 				   "request_too_large", "request body too large");
 	if (!tokens && !health)
@@ -517,6 +522,30 @@ static int sock_err(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
+int server_check_path(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	char *copy = strdup(path);
+	const char *dir = copy ? dirname(copy) : NULL;
+	int rc = 0;
+
+	if (!dir)
+		rc = sock_err(err, errlen, "out of memory");
+	else if (strlen(path) >= sizeof sa.sun_path)
+		rc = sock_err(err, errlen, "%s: socket path longer than %zu bytes",
+			      path, sizeof sa.sun_path - 1);
+	else if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
+		rc = sock_err(err, errlen, "%s exists and is not a socket", path);
+	else if (stat(dir, &st) < 0)
+		rc = sock_err(err, errlen, "%s: directory %s: %s", path, dir,
+			      errno == ENOENT ? "does not exist" : strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		rc = sock_err(err, errlen, "%s: %s is not a directory", path, dir);
+	free(copy);
+	return rc;
+}
+
 /* Remove a stale socket at path; -1 (message) if something else is there
  * or a live server still answers on it. */
 static int sock_clear(const char *path, const struct sockaddr_un *sa,
@@ -549,9 +578,8 @@ static int sock_create(const char *path, uid_t uid, gid_t gid, int mode,
 	mode_t old;
 	int fd, rc;
 
-	if (strlen(path) >= sizeof sa.sun_path)
-		return sock_err(err, errlen, "%s: socket path longer than %zu bytes",
-				path, sizeof sa.sun_path - 1);
+	if (server_check_path(path, err, errlen) < 0)
+		return -1;
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	if (sock_clear(path, &sa, err, errlen) < 0)
 		return -1;

@@ -37,6 +37,11 @@
 /* A buffer this large holds any error message of tokend's loaders. */
 #define TOKEND_ERR_MAX 640
 
+/* Format a message into err (at most errlen bytes); returns NULL so that
+ * loaders can `return tokend_errf(...)`. In config.c. */
+void *tokend_errf(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* --- b64url.c ------------------------------------------------------- */
 
 /* Decode len bytes of strict base64url (RFC 4648 section 5: no padding,
@@ -245,6 +250,10 @@ typedef struct Server Server;
  * policy's owner and mode and start serving on it. NULL with a message. */
 Server *server_start(const TokendConfig *cfg, Snapshot *snap, Audit *audit,
 		     char *err, size_t errlen);
+/* Whether a socket could be made at path: not too long for sun_path, in a
+ * directory that exists, and nothing but a (stale or live) socket there.
+ * 0, or -1 with a message. Used by -n and before creating the socket. */
+int server_check_path(const char *path, char *err, size_t errlen);
 /* Swap in a new snapshot (takes its own reference). */
 void server_set_snapshot(Server *s, Snapshot *snap);
 /* The snapshot in force, with a reference for the caller. */

@@ -128,6 +128,9 @@ printf '{"anthropic_api_key": "a", "anthropic_api_key": "b", "github_token": "x"
 	> dup-secrets.json && chmod 0600 dup-secrets.json
 printf '{"anthropic_api_key": "", "github_token": "x"}\n' > empty-secrets.json
 chmod 0600 empty-secrets.json
+ln -s secrets.json link-secrets.json
+cp secrets.json other-secrets.json && chmod 0600 other-secrets.json &&
+	chown flashpods other-secrets.json
 printf 'not a bundle' > junk.pb
 : > plain.file
 {
@@ -137,6 +140,8 @@ printf 'not a bundle' > junk.pb
 	startup secrets-duplicate-key -n -b out/policy.pb -s dup-secrets.json -t bundle.json
 	startup secrets-empty-value -n -b out/policy.pb -s empty-secrets.json -t bundle.json
 	startup secrets-absent -n -b out/policy.pb -s nosuch.json -t bundle.json
+	startup secrets-symlink -n -b out/policy.pb -s link-secrets.json -t bundle.json
+	startup secrets-other-owner -n -b out/policy.pb -s other-secrets.json -t bundle.json
 	startup bundle-absent -n -b nosuch.pb -s secrets.json -t bundle.json
 	startup bundle-junk -n -b junk.pb -s secrets.json -t bundle.json
 	startup order-secrets-before-trust -n -b out/policy.pb -s open-secrets.json -t nosuch.json
@@ -146,8 +151,11 @@ printf 'not a bundle' > junk.pb
 	startup usage-extra "${ARGS[@]}" extra
 	startup socket-dir-missing "${ARGS[@]}" -S "$SCRATCH/nodir/t.sock"
 	startup socket-not-a-socket "${ARGS[@]}" -S plain.file
+	startup check-socket-dir-missing -n "${ARGS[@]}" -S "$SCRATCH/nodir/t.sock"
+	startup check-socket-not-a-socket -n "${ARGS[@]}" -S plain.file
+	startup check-socket-too-long -n "${ARGS[@]}" -S "$SCRATCH/$(printf 'x%.0s' $(seq 120)).sock"
 	startup audit-unopenable "${ARGS[@]}" -a "$SCRATCH/nodir/audit.log"
-} 2>&1 | sed "s|$SCRATCH|SCRATCH|g" > startup.out
+} 2>&1 | sed -e "s|$SCRATCH|SCRATCH|g" -e "s/uid $FP_UID,/uid FLASHPODS,/" > startup.out
 golden startup-failures "$T/startup.golden" startup.out
 [ ! -e "$SOCK" ] && pass no-socket-after-failed-start ||
 	fail no-socket-after-failed-start "a refused start left $SOCK behind"
@@ -193,10 +201,22 @@ if [ "$got" = "$WANT_OWNER $WANT_MODE" ] && [ -S "$SOCK" ]; then
 else
 	fail socket-owner-mode "socket is '$got', the policy says '$WANT_OWNER $WANT_MODE'"
 fi
-if ss -Hltunp 2>/dev/null | grep -q "pid=$PID_main,"; then
-	fail no-tcp "fp-tokend listens on TCP"
-else
+# every socket the daemon holds is a unix one: none is in the kernel's TCP
+# or UDP tables, and its listening socket is the policy's path
+inet=
+unix=
+for fd in /proc/"$PID_main"/fd/*; do
+	ino=$(readlink "$fd" | sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p')
+	[ -n "$ino" ] || continue
+	awk -v i="$ino" '$10 == i { f = 1 } END { exit !f }' /proc/net/tcp /proc/net/tcp6 \
+		/proc/net/udp /proc/net/udp6 2>/dev/null && inet="$inet $ino"
+	awk -v i="$ino" -v p="$SOCK" '$7 == i && $8 == p { f = 1 } END { exit !f }' \
+		/proc/net/unix && unix=$ino
+done
+if [ -z "$inet" ] && [ -n "$unix" ]; then
 	pass no-tcp
+else
+	fail no-tcp "inet sockets:${inet:- none}; unix socket at $SOCK: ${unix:-none}"
 fi
 
 # identities: agent both secrets, worker GITHUB_TOKEN only, unknown 403
@@ -220,8 +240,16 @@ WORKER=$(tok -k rsa.pem -i krsa -s spiffe://flashpods.local/worker)
 	req worker-claims-agent "$SOCK" '/tokens?type=agent&job_type=agent' \
 		-H "Authorization: Bearer $WORKER" -H 'X-Flashpods-Job-Type: agent'
 	cat worker-claims-agent.body
+	# job type claims inside a worker's own signed token are ignored too
+	NOW=$(date +%s)
+	bearer worker-token-claims-agent "$(tok -k p256.pem -i k256 --claims "{\"sub\":\"spiffe://flashpods.local/worker\",\"aud\":\"flashpods-token-service\",\"exp\":$((NOW + 300)),\"job_type\":\"agent\",\"privilege\":\"agent\",\"flashpods-job-type\":\"agent\"}")"
+	cat worker-token-claims-agent.body
 	bearer unknown-identity "$(tok -k p256.pem -i k256 -s spiffe://flashpods.local/intruder)"
 	cat unknown-identity.body
+	# the SPIFFE ID must match an identity exactly
+	bearer near-agent-suffix "$(tok -k p256.pem -i k256 -s spiffe://flashpods.local/agent2)"
+	bearer near-agent-subpath "$(tok -k p256.pem -i k256 -s spiffe://flashpods.local/agent/x)"
+	bearer near-agent-case "$(tok -k p256.pem -i k256 -s spiffe://flashpods.local/Agent)"
 	req bearer-lowercase "$SOCK" /tokens -H "Authorization: bearer $WORKER"
 } > identities.out 2>&1
 golden identities "$T/identities.golden" identities.out
@@ -239,6 +267,8 @@ H=${GOOD%%.*}; REST=${GOOD#*.}; P=${REST%%.*}; S=${REST#*.}
 	bearer hs256-public-key "$(tok -k p256.pem -i k256 -a HS256 --sig hmac-pub)"
 	bearer hs256-public-key-rsa "$(tok -k rsa.pem -i krsa -a HS256 --sig hmac-pub)"
 	bearer es256-r-s-zero "$(tok -k p256.pem -i k256 --sig zero)"
+	bearer es256-der-signature "$(tok -k p256.pem -i k256 --sig der)"
+	bearer es384-der-signature "$(tok -k p384.pem -i k384 --sig der)"
 	bearer p384-key-as-es256 "$(tok -k p384.pem -i k384 -a ES256)"
 	bearer rsa-key-as-es256 "$(tok -k p256.pem -i krsa -a ES256)"
 	bearer ec-key-as-rs256 "$(tok -k rsa.pem -i k256 -a RS256)"
@@ -314,16 +344,15 @@ fi
 	req body-chunked-too-large "$SOCK" /health -X GET -H 'Transfer-Encoding: chunked' \
 		--data-binary @body5k
 	req body-small-ignored "$SOCK" /health -X GET --data-binary 'x=1'
+	# an endless chunked body: the connection is closed, not read to its end
+	head -c 8388608 /dev/zero > body8m
+	curl -s -o /dev/null -w 'body-chunked-endless %{http_code} %{size_upload}\n' \
+		--unix-socket "$SOCK" -X GET -H 'Transfer-Encoding: chunked' \
+		--data-binary @body8m http://localhost/health |
+		awk '{ print $1, ($2 == 413 || $2 == 0 || $2 == 100) ? "refused" : $2,
+			($3 < 1048576) ? "stopped early" : "read " $3 " bytes" }'
 } > routes.out 2>&1
 golden routes "$T/routes.golden" routes.out
-missing=
-for h in *.hdr; do
-	case $h in big.hdr|nine-k.hdr|header-1mb.hdr|head-health.hdr) continue ;; esac
-	grep -qi '^Cache-Control: no-store' "$h" || missing="$missing ${h%.hdr}"
-	grep -qi '^Content-Type: application/json' "$h" || missing="$missing ${h%.hdr}(type)"
-done
-[ -z "$missing" ] && pass cache-control-no-store ||
-	fail cache-control-no-store "answers without no-store/json:$missing"
 
 # the kernel keeps out a uid the socket mode does not admit; flashpods gets in
 out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups \
@@ -344,12 +373,18 @@ else
 fi
 
 # timeouts: an idle connection is closed by the server
-start_tokend idle "$RUN/idle.sock" "${ARGS[@]}" -S "$RUN/idle.sock" --timeout 1 -a idle-audit.log
+# (this daemon has no -a: its audit lines go to standard error)
+start_tokend idle "$RUN/idle.sock" "${ARGS[@]}" -S "$RUN/idle.sock" --timeout 1
 t0=$(date +%s%N)
 timeout 9 socat -u "UNIX-CONNECT:$RUN/idle.sock" - >/dev/null 2>&1
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ "$ms" -lt 5000 ] && pass idle-timeout ||
 	fail idle-timeout "an idle connection stayed open ${ms} ms with --timeout 1"
+curl -s -o /dev/null --unix-socket "$RUN/idle.sock" -H "Authorization: Bearer $WORKER" \
+	http://localhost/tokens
+got=$(grep '^{' idle.err | jq -r '"\(.event) \(.spiffe_id) \(.secrets | join(","))"' 2>&1)
+[ "$got" = "token_exchange spiffe://flashpods.local/worker GITHUB_TOKEN" ] &&
+	pass audit-to-stderr || fail audit-to-stderr "standard error has: $got"
 
 # rate limit per peer uid: root's bucket runs dry, flashpods' does not
 start_tokend rl "$RUN/rl.sock" "${ARGS[@]}" -S "$RUN/rl.sock" --rate 0.05 --burst 3 -a rl-audit.log
@@ -361,12 +396,14 @@ done
 code=$(curl -s -D rl.hdr -o rl.body -w '%{http_code}' --unix-socket "$RUN/rl.sock" http://localhost/health)
 fp=$(setpriv --reuid=flashpods --regid=flashpods --clear-groups curl -s -o /dev/null \
 	-w '%{http_code}' --unix-socket "$RUN/rl.sock" http://localhost/health)
-# the wait_sock probe took one token: 2 then refusals
+# the wait_sock probe took one token: 2 then refusals, each refusal audited
+rl_audit=$(jq -r '"\(.status)/\(.error)"' rl-audit.log | tr '\n' ' ')
 if [ "$(cat rl.out)" = "200 200 429 429 " ] && [ "$code" = 429 ] && [ "$fp" = 200 ] &&
-	grep -qi '^Retry-After: [1-9]' rl.hdr && [ "$(jq -r .error rl.body)" = rate_limited ]; then
+	grep -qi '^Retry-After: [1-9]' rl.hdr && [ "$(jq -r .error rl.body)" = rate_limited ] &&
+	[ "$rl_audit" = "200/null 200/null 429/rate_limited 429/rate_limited " ]; then
 	pass rate-limit-per-uid
 else
-	fail rate-limit-per-uid "root: $(cat rl.out)/$code, flashpods: $fp, body $(cat rl.body)"
+	fail rate-limit-per-uid "root: $(cat rl.out)/$code, flashpods: $fp, body $(cat rl.body), audit $rl_audit"
 fi
 
 # audit: one line per exchange, names and never values; unwritable -> 500
@@ -384,6 +421,10 @@ if [ "$n_lines" -eq "$n_exchanges" ]; then
 else
 	fail audit-one-line-per-exchange "$n_lines audit lines for $n_exchanges exchanges"
 fi
+# time and pid vary: their form is checked here, the rest by the golden
+bad=$(jq -c 'select((.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$") | not)
+	or (.pid | type != "number" or . <= 1))' audit.log | head -3)
+[ -z "$bad" ] && pass audit-time-pid || fail audit-time-pid "lines without time/peer pid: $bad"
 jq -c --argjson fp "$FP_UID" 'del(.time, .pid) |
 	if .uid == $fp then .uid = "flashpods" else . end |
 	if .gid == $fp then .gid = "flashpods" else . end' audit.log > audit.out
@@ -416,7 +457,7 @@ chmod 0600 secrets.json
 "$SIGN" jwks --spiffe p256.pem,kid=k256 rsa.pem,kid=krsa rotated.pem,kid=rotated > new-bundle.json
 mv new-bundle.json bundle.json
 kill -HUP "$PID_main"
-wait_log main.err 'reloaded:' || true
+wait_log main.err 'fp-tokend: reloaded:' || true
 {
 	bearer after-reload "$AGENT"; cat after-reload.body
 	bearer rotated-key "$(tok -k rotated.pem -i rotated -s spiffe://flashpods.local/worker)"
@@ -439,6 +480,73 @@ printf '{"keys": [' > broken.json
 	bearer after-broken-trust-bundle "$(tok -k later.pem -i later -s spiffe://flashpods.local/worker)"
 } > watch.out
 golden trust-bundle-file-watch "$T/watch.golden" watch.out
+
+# SIGHUP and the policy bundle: a broken one changes nothing; a new one
+# changes privileges, socket owner and mode at once (and the audit log is
+# reopened); one that moves the socket is refused
+# wait_next TEXT: after a signal, wait up to 10 s for one more line of
+# main.err with TEXT than there was before it (count_log TEXT).
+count_log() { LOGN=$(grep -cF -- "$1" main.err); }
+wait_next() {
+	for _ in $(seq 200); do
+		[ "$(grep -cF -- "$1" main.err)" -gt "$LOGN" ] && return 0
+		sleep 0.05
+	done
+	echo "no new '$1' in the log"
+	return 1
+}
+WORKER=$(tok -k p256.pem -i k256 -s spiffe://flashpods.local/worker)
+sed -e '/^privilege worker {/,/^}/s/secrets GITHUB_TOKEN;/secrets ANTHROPIC_API_KEY, GITHUB_TOKEN;/' \
+	-e 's/owner flashpods:flashpods mode 0660;/owner root:flashpods mode 0600;/' policy.fp > next.fp
+sed "s|\"$SOCK\"|\"$RUN/moved.sock\"|" next.fp > moved.fp
+"$FPC" next.fp -o out-next >/dev/null 2>&1 && "$FPC" moved.fp -o out-moved >/dev/null 2>&1 ||
+	fail reload-policies "fpc could not compile the reload policies"
+# the trust bundle is broken since the watch test: a good one first
+count_log 'trust bundle reloaded'
+"$SIGN" jwks p256.pem,kid=k256 > good.json && mv good.json bundle.json
+wait_next 'trust bundle reloaded' >/dev/null
+{
+	printf 'not a bundle' > out/policy.pb
+	count_log 'reload failed'
+	kill -HUP "$PID_main"
+	wait_next 'reload failed'
+	grep -o 'reload failed.*' main.err | tail -1 | sed "s|$SCRATCH|SCRATCH|g"
+	bearer broken-bundle-worker "$WORKER"; cat broken-bundle-worker.body
+	echo "socket $(stat -c '%U:%G %a' "$SOCK")"
+
+	cp out-next/policy.pb out/policy.pb
+	mv audit.log audit.log.1
+	count_log 'fp-tokend: reloaded:'
+	kill -HUP "$PID_main"
+	wait_next 'fp-tokend: reloaded:'
+	bearer new-bundle-worker "$WORKER"; cat new-bundle-worker.body
+	echo "socket $(stat -c '%U:%G %a' "$SOCK")"
+	setpriv --reuid=flashpods --regid=flashpods --clear-groups curl -s -o /dev/null \
+		--unix-socket "$SOCK" http://localhost/health
+	echo "flashpods uid: curl exit $? (7: refused by the kernel)"
+	echo "audit log reopened: $(jq -r '"\(.spiffe_id) \(.secrets | join(","))"' audit.log)"
+
+	cp out-moved/policy.pb out/policy.pb
+	count_log 'reload refused'
+	kill -HUP "$PID_main"
+	wait_next 'reload refused'
+	grep -o 'reload refused.*' main.err | sed "s|$SCRATCH|SCRATCH|g"
+	bearer moved-bundle-worker "$WORKER"; cat moved-bundle-worker.body
+	[ -e "$RUN/moved.sock" ] && echo "a socket appeared at the new path"
+} > reload-bundle.out 2>&1
+golden sighup-policy-bundle "$T/reload-bundle.golden" reload-bundle.out
+
+# every answer of every test above, errors included, is JSON and no-store
+missing=
+n_hdr=0
+for h in *.hdr; do
+	case $h in big.hdr|nine-k.hdr) continue ;; esac
+	n_hdr=$((n_hdr + 1))
+	grep -qi '^Cache-Control: no-store' "$h" || missing="$missing ${h%.hdr}"
+	grep -qi '^Content-Type: application/json' "$h" || missing="$missing ${h%.hdr}(type)"
+done
+[ -z "$missing" ] && [ "$n_hdr" -ge 90 ] && pass cache-control-no-store ||
+	fail cache-control-no-store "$n_hdr answers; without no-store/json:$missing"
 
 # SIGTERM: exit 0, socket removed
 kill -TERM "$PID_main"

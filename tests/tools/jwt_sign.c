@@ -16,8 +16,9 @@
  *       --no-exp, --no-aud, --no-sub, --typ T
  *       --header JSON   the protected header, verbatim (@FILE reads a file)
  *       --claims JSON   the payload, verbatim (@FILE reads a file)
- *       --sig none|zero|hmac-pub   an empty, all-zero, or HS256 signature
- *                       keyed with the public key's PEM text
+ *       --sig none|zero|hmac-pub|der   an empty, all-zero, or HS256
+ *                       signature keyed with the public key's PEM text, or
+ *                       (EC) the signature left in DER instead of r||s
  *       --tamper-sub SUB  sign, then swap in a payload naming SUB
  *       --now T         the clock (default: time(NULL))
  *
@@ -244,9 +245,10 @@ static const char *alg_md(const char *alg)
 										      : "SHA512";
 }
 
-/* The JWS signature of input by k: ES as r||s, RS/PS as PKCS#1 / PSS. */
+/* The JWS signature of input by k: ES as r||s (as DER if der), RS/PS as
+ * PKCS#1 / PSS. */
 static unsigned char *sign(EVP_PKEY *k, const char *alg, const char *input,
-			   size_t *siglen)
+			   bool der, size_t *siglen)
 {
 	EVP_MD_CTX *m = EVP_MD_CTX_new();
 	EVP_PKEY_CTX *pc = NULL;
@@ -265,7 +267,7 @@ static unsigned char *sign(EVP_PKEY *k, const char *alg, const char *input,
 			   strlen(input)) != 1)
 		die("signing failed");
 	EVP_MD_CTX_free(m);
-	if (EVP_PKEY_is_a(k, "EC")) {
+	if (EVP_PKEY_is_a(k, "EC") && !der) {
 		const unsigned char *p = sig;
 		ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long)len);
 		size_t coord;
@@ -375,8 +377,8 @@ static int make_token(SignOpts *o)
 
 	input = xmalloc(n);
 	snprintf(input, n, "%s.%s", h64, p64);
-	if (!o->sig) {
-		sig = sign(k, alg, input, &siglen);
+	if (!o->sig || !strcmp(o->sig, "der")) {
+		sig = sign(k, alg, input, o->sig != NULL, &siglen);
 	} else if (!strcmp(o->sig, "none")) {
 		sig = NULL;
 		siglen = 0;
