@@ -129,6 +129,7 @@ printf '{"anthropic_api_key": "a", "anthropic_api_key": "b", "github_token": "x"
 printf '{"anthropic_api_key": "", "github_token": "x"}\n' > empty-secrets.json
 chmod 0600 empty-secrets.json
 ln -s secrets.json link-secrets.json
+ln -s open-secrets.json link-open-secrets.json
 cp secrets.json other-secrets.json && chmod 0600 other-secrets.json &&
 	chown flashpods other-secrets.json
 printf 'not a bundle' > junk.pb
@@ -141,6 +142,7 @@ printf 'not a bundle' > junk.pb
 	startup secrets-empty-value -n -b out/policy.pb -s empty-secrets.json -t bundle.json
 	startup secrets-absent -n -b out/policy.pb -s nosuch.json -t bundle.json
 	startup secrets-symlink -n -b out/policy.pb -s link-secrets.json -t bundle.json
+	startup secrets-symlink-open -n -b out/policy.pb -s link-open-secrets.json -t bundle.json
 	startup secrets-other-owner -n -b out/policy.pb -s other-secrets.json -t bundle.json
 	startup bundle-absent -n -b nosuch.pb -s secrets.json -t bundle.json
 	startup bundle-junk -n -b junk.pb -s secrets.json -t bundle.json
@@ -155,7 +157,7 @@ printf 'not a bundle' > junk.pb
 	startup check-socket-not-a-socket -n "${ARGS[@]}" -S plain.file
 	startup check-socket-too-long -n "${ARGS[@]}" -S "$SCRATCH/$(printf 'x%.0s' $(seq 120)).sock"
 	startup audit-unopenable "${ARGS[@]}" -a "$SCRATCH/nodir/audit.log"
-} 2>&1 | sed -e "s|$SCRATCH|SCRATCH|g" -e "s/uid $FP_UID,/uid FLASHPODS,/" > startup.out
+} 2>&1 | sed -e "s|$SCRATCH|SCRATCH|g" -e "s/uid $FP_UID,/uid FLASHPODS,/" -e "s/(sha256 [0-9a-f]*)/(sha256 X)/" > startup.out
 golden startup-failures "$T/startup.golden" startup.out
 [ ! -e "$SOCK" ] && pass no-socket-after-failed-start ||
 	fail no-socket-after-failed-start "a refused start left $SOCK behind"
