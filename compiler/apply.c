@@ -12,7 +12,8 @@
  * the prompt when stdin is a terminal, or `fpc apply --confirm` on the
  * socket /run/fpc/confirm-NETNS.sock) the previous table is put back in
  * one batch. SIGHUP is ignored while waiting (a lost ssh session must
- * still roll back); SIGINT and SIGTERM roll back at once.
+ * still roll back); SIGINT and SIGTERM roll back at once. While an apply
+ * waits, other applies in its namespace are refused.
  */
 #include "fpc.h"
 #include "nl.h"
@@ -23,6 +24,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -111,8 +113,34 @@ static int confirm(const char *netns)
 	return 1;
 }
 
-/* Listen on the namespace's confirmation socket; -1 when another apply is
- * waiting there. A stale socket (nobody listening) is replaced. */
+/* Whether an apply waits for confirmation on sa (someone listens there). */
+static bool apply_waiting(const struct sockaddr_un *sa)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool up = fd >= 0 && connect(fd, (const struct sockaddr *)sa, sizeof *sa) == 0;
+
+	if (fd >= 0)
+		close(fd);
+	return up;
+}
+
+/* Refuse (1, with a message) when an apply waits for confirmation in the
+ * namespace: whatever we load, its timeout would undo. 0 otherwise. */
+static int refuse_if_waiting(const char *netns)
+{
+	struct sockaddr_un sa;
+
+	confirm_path(netns, &sa);
+	if (!apply_waiting(&sa))
+		return 0;
+	fprintf(stderr, "fpc: error: another apply is waiting for confirmation (%s): "
+		"confirm it with `fpc apply --confirm%s%s` or let it time out first\n",
+		sa.sun_path, netns ? " --netns " : "", netns ? netns : "");
+	return 1;
+}
+
+/* Listen on the namespace's confirmation socket (a stale one, nobody
+ * listening, is replaced); -1 with a message. */
 static int confirm_listen(const char *netns)
 {
 	struct sockaddr_un sa;
@@ -124,41 +152,26 @@ static int confirm_listen(const char *netns)
 			strerror(errno));
 		return -1;
 	}
+	unlink(sa.sun_path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno == EADDRINUSE) {
-		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-		if (connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0) {
-			fprintf(stderr, "fpc: error: another apply is waiting for "
-				"confirmation (%s)\n", sa.sun_path);
-			close(probe);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+	    chmod(sa.sun_path, 0600) < 0 || listen(fd, 4) < 0) {
+		fprintf(stderr, "fpc: error: %s: %s\n", sa.sun_path, strerror(errno));
+		if (fd >= 0)
 			close(fd);
-			return -1;
-		}
-		close(probe);
-		unlink(sa.sun_path);
-		if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-			fprintf(stderr, "fpc: error: %s: %s\n", sa.sun_path, strerror(errno));
-			close(fd);
-			return -1;
-		}
-	}
-	chmod(sa.sun_path, 0600);
-	if (listen(fd, 4) < 0) {
-		close(fd);
 		return -1;
 	}
 	return fd;
 }
 
+/* The signal that interrupted a wait for confirmation, or 0. */
 static volatile sig_atomic_t got_signal;
 static void on_signal(int sig)
 {
 	got_signal = sig;
 }
 
+/* Monotonic milliseconds, for the confirmation deadline. */
 static long now_ms(void)
 {
 	struct timespec ts;
@@ -167,8 +180,11 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-/* Wait for a confirmation until timeout_s passes; 1 confirmed, 0 not. */
-static int wait_confirm(int lfd, int timeout_s, const char *netns)
+/* How a wait for confirmation ended. */
+typedef enum { WAIT_TIMEOUT, WAIT_CONFIRMED, WAIT_REFUSED, WAIT_SIGNAL } WaitEnd;
+
+/* Wait for a confirmation until timeout_s passes. */
+static WaitEnd wait_confirm(int lfd, int timeout_s, const char *netns)
 {
 	long deadline = now_ms() + timeout_s * 1000L;
 	bool tty = isatty(STDIN_FILENO);
@@ -195,26 +211,28 @@ static int wait_confirm(int lfd, int timeout_s, const char *netns)
 		int n;
 
 		if (left <= 0)
-			return 0;
+			return WAIT_TIMEOUT;
 		n = poll(pf, tty ? 2 : 1, (int)left);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return 0;
+			return WAIT_TIMEOUT;
 		if (pf[0].revents & POLLIN) {
 			int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+			struct timeval tv = { 1, 0 };	/* a silent client cannot stall us */
 			char buf[64] = { 0 };
 			ssize_t r;
 
 			if (c < 0)
 				continue;
+			setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 			r = read(c, buf, sizeof buf - 1);
 			if (r > 0 && !strncmp(buf, "confirm", 7)) {
 				if (write(c, "kept\n", 5) != 5) {
 					/* the confirming side learns from the table */
 				}
 				close(c);
-				return 1;
+				return WAIT_CONFIRMED;
 			}
 			close(c);
 		}
@@ -225,26 +243,33 @@ static int wait_confirm(int lfd, int timeout_s, const char *netns)
 				tty = false;	/* terminal gone: wait for --confirm */
 				continue;
 			}
-			return !strcmp(line, "yes\n") || !strcmp(line, "y\n");
+			return !strcmp(line, "yes\n") || !strcmp(line, "y\n") ?
+				WAIT_CONFIRMED : WAIT_REFUSED;
 		}
 	}
-	return 0;
+	return WAIT_SIGNAL;
 }
 
-/* Commit b, printing the kernel's refusals; 0 or 1. */
-static int commit(NlSock *s, NlBatch *b)
+/* Commit b, printing the kernel's refusals (those naming a policy line
+ * through d, which quotes it); 0 or 1. */
+static int commit(NlSock *s, NlBatch *b, Diag *d)
 {
 	Buf err = { 0 };
-	int rc = nl_commit(s, b, &err);
+	int rc;
 
+	nl_batch_set_diag(b, d);
+	rc = nl_commit(s, b, &err);
 	if (rc < 0) {
-		fputs(err.data ? err.data : "error: the kernel refused the batch\n", stderr);
+		diag_flush(d, stderr);
+		if (err.data)
+			fputs(err.data, stderr);
 		fprintf(stderr, "fpc: nothing was changed: the previous ruleset is in force\n");
 	}
 	buf_free(&err);
 	return rc < 0 ? 1 : 0;
 }
 
+/* The usage line; exit status 2. */
 static int usage(void)
 {
 	fprintf(stderr, "usage: fpc apply DIR|POLICY [--netns NAME] [--confirm-timeout S]\n"
@@ -252,10 +277,10 @@ static int usage(void)
 	return 2;
 }
 
-/* The proven ruleset of the policy at path (in p's arena), or NULL. */
-static Ruleset *build(const char *path, Policy **pp)
+/* The proven ruleset of the policy at path (in p's arena), or NULL; d
+ * keeps the policy's text to quote when the kernel refuses a rule. */
+static Ruleset *build(const char *path, Diag *d, Policy **pp)
 {
-	Diag *d = diag_new();
 	Buf report = { 0 };
 	Policy *p = policy_load(path, d);
 	Ruleset *rs = NULL;
@@ -268,12 +293,12 @@ static Ruleset *build(const char *path, Policy **pp)
 		}
 		diag_flush(d, stderr);
 	}
-	diag_free(d);
 	buf_free(&report);
 	*pp = p;
 	return rs;
 }
 
+/* Rules in all chains of t. */
 static int count_rules(const RsTable *t)
 {
 	int n = 0;
@@ -284,7 +309,7 @@ static int count_rules(const RsTable *t)
 }
 
 /* Put the previous tables back (or remove ours when there were none). */
-static int restore(NlSock *s, const Ruleset *rs, NlSnap **snaps)
+static int restore(NlSock *s, const Ruleset *rs, NlSnap **snaps, Diag *d)
 {
 	NlBatch *b = nl_batch_new();
 	int rc;
@@ -294,7 +319,7 @@ static int restore(NlSock *s, const Ruleset *rs, NlSnap **snaps)
 		if (snaps[i])
 			nl_batch_add_snap(b, snaps[i]);
 	}
-	rc = commit(s, b);
+	rc = commit(s, b, d);
 	nl_batch_free(b);
 	for (int i = 0; rc == 0 && i < rs->n_tables; i++)
 		printf("%s table %s %s\n", snaps[i] ? "restored the previous" :
@@ -303,11 +328,14 @@ static int restore(NlSock *s, const Ruleset *rs, NlSnap **snaps)
 	return rc;
 }
 
+/* `fpc apply ARG`: build, replace our tables in one batch, and with
+ * timeout_s > 0 keep them only if confirmed in time. Exit status. */
 static int apply(const char *arg, const char *netns, int timeout_s)
 {
 	char *path = policy_path(arg);
 	Policy *p = NULL;
-	Ruleset *rs = path ? build(path, &p) : NULL;
+	Diag *d = diag_new();
+	Ruleset *rs = path ? build(path, d, &p) : NULL;
 	NlSnap **snaps = NULL;
 	NlSock *s = NULL;
 	NlBatch *b = NULL;
@@ -328,6 +356,8 @@ static int apply(const char *arg, const char *netns, int timeout_s)
 			goto out;
 		}
 	}
+	if (refuse_if_waiting(netns))
+		goto out;
 	if (nl_enter_netns(netns, &err) < 0 || !(s = nl_open(&err))) {
 		fprintf(stderr, "fpc: error: %s\n", err.data);
 		goto out;
@@ -344,7 +374,7 @@ static int apply(const char *arg, const char *netns, int timeout_s)
 				goto out;
 			}
 	}
-	rc = commit(s, b);
+	rc = commit(s, b, d);
 	if (rc)
 		goto out;
 	for (int i = 0; i < rs->n_tables; i++)
@@ -353,12 +383,19 @@ static int apply(const char *arg, const char *netns, int timeout_s)
 		       count_rules(&rs->tables[i]), rs->tables[i].n_chains,
 		       rs->tables[i].n_sets, nl_batch_len(b));
 	if (timeout_s > 0) {
-		if (wait_confirm(lfd, timeout_s, netns)) {
+		static const char *const why[] = {
+			[WAIT_TIMEOUT] = "not confirmed in time",
+			[WAIT_REFUSED] = "not confirmed at the prompt",
+			[WAIT_SIGNAL] = "interrupted",
+		};
+		WaitEnd end = wait_confirm(lfd, timeout_s, netns);
+
+		if (end == WAIT_CONFIRMED) {
 			printf("confirmed: keeping the new ruleset\n");
 		} else {
-			printf("%s: restoring the previous ruleset\n",
-			       got_signal ? "interrupted" : "not confirmed in time");
-			rc = restore(s, rs, snaps) ? 1 : 1;
+			printf("%s: restoring the previous ruleset\n", why[end]);
+			restore(s, rs, snaps, d);
+			rc = 1;	/* not confirmed: the new table is not in force */
 		}
 	}
 out:
@@ -375,6 +412,7 @@ out:
 	nl_batch_free(b);
 	nl_close(s);
 	buf_free(&err);
+	diag_free(d);
 	policy_free(p);
 	free(path);
 	return rc;

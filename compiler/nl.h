@@ -16,6 +16,7 @@
 #ifndef FPC_NL_H
 #define FPC_NL_H
 
+#include "diag.h"
 #include "ruleset.h"
 
 /* A netlink socket to nf_tables, in the namespace it was opened in. */
@@ -39,19 +40,26 @@ void nl_batch_drop_table(NlBatch *b, RsFamily fam, const char *name);
  * 0, or -1 with a message in err when t holds what cannot be written
  * (KEY_UNKNOWN, a user name that does not resolve, ...). */
 int nl_batch_add_table(NlBatch *b, const RsTable *t, Buf *err);
+/* Refusals of messages that carry a policy location go to d as errors
+ * (diag_flush quotes the policy line) instead of into nl_commit's err. */
+void nl_batch_set_diag(NlBatch *b, Diag *d);
 /* Number of messages (without the batch begin/end). */
 int nl_batch_len(const NlBatch *b);
 
 /* Send the batch as one transaction and wait for the kernel's answer.
- * 0: committed. -1: nothing changed; err holds one line per refused
- * message ("FILE:LINE:COL: rule for laptop->api in chain input: EINVAL"). */
+ * 0: committed. -1: nothing changed; one error per refused message
+ * ("FILE:LINE:COL: error: the kernel refused rule 2 of chain input for
+ * laptop->api: Invalid argument"), on the batch's Diag when it has one and
+ * the message a location, else a line in err. */
 int nl_commit(NlSock *s, NlBatch *b, Buf *err);
 
 /* A verbatim copy of one table as the kernel holds it (objects read back
  * through libnftnl), to put it back exactly. */
 typedef struct NlSnap NlSnap;
 
-/* Read table (family, name): 1 found, 0 absent (*snap NULL), -1 error. */
+/* Read table (family, name): 1 found, 0 absent (*snap NULL), -1 error,
+ * also when the table holds objects a snapshot cannot copy (stateful
+ * objects, flowtables), since it could not be put back. */
 int nl_snap_table(NlSock *s, RsFamily fam, const char *name, NlSnap **snap,
 		  Buf *err);
 void nl_snap_free(NlSnap *snap);

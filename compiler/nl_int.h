@@ -26,12 +26,15 @@ struct NlBatch {
 	int n_notes, cap_notes;
 	uint32_t set_id;	/* last NFTA_SET_ID handed out */
 	Arena *arena;		/* the notes' strings */
+	Diag *diag;		/* where located refusals go, or NULL */
 	char page[1 << 17];	/* scratch for the message being built */
 };
 
 struct nlmsghdr *nlb_begin(NlBatch *b, uint16_t type, uint16_t fam,
 			   uint16_t flags);
 void nlb_end(NlBatch *b, struct nlmsghdr *nlh, NlNote note);
+/* strerror(errnum), with what to do when it is EPERM. */
+const char *nl_strerror(int errnum);
 /* The named set name of t, or NULL. */
 const RsSet *rs_set_find(const RsTable *t, const char *name);
 

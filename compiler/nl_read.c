@@ -43,6 +43,7 @@ const char *nl_family_name(RsFamily f)
 	}
 }
 
+/* see nl.h */
 int nl_family_parse(const char *s)
 {
 	for (int f = RS_INET; f <= RS_NETDEV; f++)
@@ -51,6 +52,7 @@ int nl_family_parse(const char *s)
 	return -1;
 }
 
+/* see nl.h */
 const char *nl_hook_name(RsHook h)
 {
 	switch (h) {
@@ -65,6 +67,7 @@ const char *nl_hook_name(RsHook h)
 	}
 }
 
+/* The IR family of nf_tables family nf, or -1 for one the IR lacks. */
 static int rs_family_of(uint32_t nf)
 {
 	switch (nf) {
@@ -88,6 +91,7 @@ typedef struct Raw {
 	Arena *a;
 } Raw;
 
+/* Free the objects r holds and its arena; r is left empty. */
 static void raw_free(Raw *r)
 {
 	for (int i = 0; i < r->tables.n; i++)
@@ -108,6 +112,7 @@ typedef struct DumpCtx {
 	uint32_t genid;
 } DumpCtx;
 
+/* One message of a dump: parse it into the DumpCtx's Raw by type. */
 static int dump_cb(const struct nlmsghdr *nlh, void *data)
 {
 	DumpCtx *c = data;
@@ -174,6 +179,14 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* see nl_int.h */
+const char *nl_strerror(int errnum)
+{
+	if (errnum == EPERM)
+		return "Operation not permitted (nf_tables needs CAP_NET_ADMIN: run fpc as root)";
+	return strerror(errnum);
+}
+
 /* Send one request (built in buf) and run its answer through dump_cb. */
 static int talk(NlSock *s, struct nlmsghdr *nlh, DumpCtx *c, Buf *err)
 {
@@ -182,7 +195,7 @@ static int talk(NlSock *s, struct nlmsghdr *nlh, DumpCtx *c, Buf *err)
 	int ret;
 
 	if (mnl_socket_sendto(s->nl, nlh, nlh->nlmsg_len) < 0) {
-		buf_printf(err, "netlink: %s", strerror(errno));
+		buf_printf(err, "netlink: %s", nl_strerror(errno));
 		return -1;
 	}
 	do {
@@ -192,12 +205,13 @@ static int talk(NlSock *s, struct nlmsghdr *nlh, DumpCtx *c, Buf *err)
 		ret = mnl_cb_run(rbuf, (size_t)ret, seq, s->portid, dump_cb, c);
 	} while (ret > 0);
 	if (ret < 0) {
-		buf_printf(err, "reading nf_tables: %s", strerror(errno));
+		buf_printf(err, "reading nf_tables: %s", nl_strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
+/* Dump every object of message type (all families) into c; 0 or -1. */
 static int dump(NlSock *s, DumpCtx *c, int type, uint16_t flags, Buf *err)
 {
 	char buf[512];
@@ -208,6 +222,7 @@ static int dump(NlSock *s, DumpCtx *c, int type, uint16_t flags, Buf *err)
 	return talk(s, nlh, c, err);
 }
 
+/* Dump the elements of set into it; 0 or -1. */
 static int dump_elems(NlSock *s, DumpCtx *c, struct nftnl_set *set, Buf *err)
 {
 	char buf[1024];
@@ -232,17 +247,24 @@ static int read_raw(NlSock *s, Raw *raw, Buf *err)
 
 		memset(raw, 0, sizeof *raw);
 		raw->a = arena_new();
-		rc |= dump(s, &c, NFT_MSG_GETGEN, NLM_F_ACK, err);
+		rc = dump(s, &c, NFT_MSG_GETGEN, NLM_F_ACK, err);
 		gen0 = c.genid;
-		rc |= dump(s, &c, NFT_MSG_GETTABLE, NLM_F_DUMP, err);
-		rc |= dump(s, &c, NFT_MSG_GETCHAIN, NLM_F_DUMP, err);
-		rc |= dump(s, &c, NFT_MSG_GETSET, NLM_F_DUMP, err);
+		if (rc == 0)
+			rc = dump(s, &c, NFT_MSG_GETTABLE, NLM_F_DUMP, err);
+		if (rc == 0)
+			rc = dump(s, &c, NFT_MSG_GETCHAIN, NLM_F_DUMP, err);
+		if (rc == 0)
+			rc = dump(s, &c, NFT_MSG_GETSET, NLM_F_DUMP, err);
 		for (int i = 0; rc == 0 && i < raw->sets.n; i++)
-			rc |= dump_elems(s, &c, raw->sets.v[i], err);
-		rc |= dump(s, &c, NFT_MSG_GETRULE, NLM_F_DUMP, err);
-		rc |= dump(s, &c, NFT_MSG_GETGEN, NLM_F_ACK, err);
-		if (rc)
+			rc = dump_elems(s, &c, raw->sets.v[i], err);
+		if (rc == 0)
+			rc = dump(s, &c, NFT_MSG_GETRULE, NLM_F_DUMP, err);
+		if (rc == 0)
+			rc = dump(s, &c, NFT_MSG_GETGEN, NLM_F_ACK, err);
+		if (rc) {
+			raw_free(raw);
 			return -1;
+		}
 		if (c.genid == gen0)
 			return 0;
 		raw_free(raw);
@@ -251,6 +273,7 @@ static int read_raw(NlSock *s, Raw *raw, Buf *err)
 	return -1;
 }
 
+/* Whether (fam, name) and (fam2, name2) name the same table. */
 static bool same_table(uint32_t fam, const char *name, uint32_t fam2,
 		       const char *name2)
 {
@@ -263,6 +286,18 @@ struct NlSnap {
 	Raw raw;		/* only the snapshot table's objects */
 };
 
+/* How many objects the snapshot's table holds that it did not copy: the
+ * kernel counts chains, sets, stateful objects and flowtables in a table's
+ * use count, and a snapshot copies only chains and sets. */
+static int snap_uncopied(const NlSnap *sn)
+{
+	const Raw *r = &sn->raw;
+	uint32_t use = nftnl_table_get_u32(r->tables.v[0], NFTNL_TABLE_USE);
+
+	return (int)use - r->chains.n - r->sets.n;
+}
+
+/* see nl.h */
 int nl_snap_table(NlSock *s, RsFamily fam, const char *name, NlSnap **snap,
 		  Buf *err)
 {
@@ -322,10 +357,21 @@ int nl_snap_table(NlSock *s, RsFamily fam, const char *name, NlSnap **snap,
 		nl_snap_free(sn);
 		return 0;
 	}
+	if (snap_uncopied(sn) > 0) {
+		int n = snap_uncopied(sn);
+
+		buf_printf(err, "table %s %s holds %d object%s besides its chains and "
+			   "sets (named counters, quotas, limits, flowtables, ...), "
+			   "which fpc cannot copy, so it could not put the table back; "
+			   "nothing applied", nl_family_name(fam), name, n, n == 1 ? "" : "s");
+		nl_snap_free(sn);
+		return -1;
+	}
 	*snap = sn;
 	return 1;
 }
 
+/* see nl.h */
 void nl_snap_free(NlSnap *snap)
 {
 	if (!snap)
@@ -406,6 +452,7 @@ typedef struct Elem {
 } Elem;
 
 static int elem_cmp_len;
+/* qsort order of collected elements: by key bytes. */
 static int elem_cmp(const void *a, const void *b)
 {
 	const Elem *x = a, *y = b;
@@ -416,6 +463,7 @@ static int elem_cmp(const void *a, const void *b)
 	return (int)y->end - (int)x->end;	/* an end before a start */
 }
 
+/* nftnl_set_elem_foreach callback: keep one element's key and flags. */
 static int elem_collect(struct nftnl_set_elem *e, void *data)
 {
 	VEC(Elem) *v = ((void **)data)[0];
@@ -518,6 +566,7 @@ typedef struct Dec {
 	bool last_gte;		/* the previous match came from cmp gte */
 } Dec;
 
+/* Add a KEY_UNKNOWN match (may match) described by fmt and a. */
 static void unknown(Dec *d, const char *fmt, const char *a)
 {
 	RsMatch m = { 0 };
@@ -528,19 +577,75 @@ static void unknown(Dec *d, const char *fmt, const char *a)
 	d->last_gte = false;
 }
 
+/* nft's name of meta key k ("meta mark"), or NULL. */
+static const char *meta_name(uint32_t k)
+{
+	static const char *const names[] = {
+		[NFT_META_LEN] = "length", [NFT_META_PROTOCOL] = "protocol",
+		[NFT_META_PRIORITY] = "priority", [NFT_META_MARK] = "mark",
+		[NFT_META_IIF] = "iif", [NFT_META_OIF] = "oif",
+		[NFT_META_IIFTYPE] = "iiftype", [NFT_META_OIFTYPE] = "oiftype",
+		[NFT_META_NFTRACE] = "nftrace", [NFT_META_RTCLASSID] = "rtclassid",
+		[NFT_META_SECMARK] = "secmark", [NFT_META_BRI_IIFNAME] = "ibrname",
+		[NFT_META_BRI_OIFNAME] = "obrname", [NFT_META_PKTTYPE] = "pkttype",
+		[NFT_META_CPU] = "cpu", [NFT_META_IIFGROUP] = "iifgroup",
+		[NFT_META_OIFGROUP] = "oifgroup", [NFT_META_CGROUP] = "cgroup",
+		[NFT_META_PRANDOM] = "random", [NFT_META_SECPATH] = "ipsec",
+		[NFT_META_IIFKIND] = "iifkind", [NFT_META_OIFKIND] = "oifkind",
+		[NFT_META_TIME_NS] = "time", [NFT_META_TIME_DAY] = "day",
+		[NFT_META_TIME_HOUR] = "hour", [NFT_META_SDIF] = "sdif",
+		[NFT_META_SDIFNAME] = "sdifname",
+	};
+
+	return k < sizeof names / sizeof *names ? names[k] : NULL;
+}
+
+/* nft's name of ct key k ("ct mark"), or NULL. */
+static const char *ct_name(uint32_t k)
+{
+	static const char *const names[] = {
+		[NFT_CT_DIRECTION] = "direction", [NFT_CT_STATUS] = "status",
+		[NFT_CT_MARK] = "mark", [NFT_CT_SECMARK] = "secmark",
+		[NFT_CT_EXPIRATION] = "expiration", [NFT_CT_HELPER] = "helper",
+		[NFT_CT_L3PROTOCOL] = "l3proto", [NFT_CT_SRC] = "saddr",
+		[NFT_CT_DST] = "daddr", [NFT_CT_PROTOCOL] = "protocol",
+		[NFT_CT_PROTO_SRC] = "proto-src", [NFT_CT_PROTO_DST] = "proto-dst",
+		[NFT_CT_LABELS] = "label", [NFT_CT_PKTS] = "packets",
+		[NFT_CT_BYTES] = "bytes", [NFT_CT_AVGPKT] = "avgpkt",
+		[NFT_CT_ZONE] = "zone", [NFT_CT_EVENTMASK] = "event",
+		[NFT_CT_ID] = "id",
+	};
+
+	return k < sizeof names / sizeof *names ? names[k] : NULL;
+}
+
+/* A register's content for reports: "meta mark", "ct helper", "payload:
+ * 1 byte at 8 of the network header", "socket transparent", "fib". */
 static const char *reg_desc(Dec *d, const Reg *r)
 {
+	static const char *const base[] = { "link", "network", "transport", "inner" };
+	const char *n;
+
 	switch (r->kind) {
-	case R_META: return arena_printf(d->a, "meta key %u", r->key);
-	case R_PAYLOAD: return arena_printf(d->a, "payload %ub @ base %u + %u",
-					    r->len, r->base, r->off);
-	case R_CT: return arena_printf(d->a, "ct key %u", r->key);
+	case R_META:
+		n = meta_name(r->key);
+		return n ? arena_printf(d->a, "meta %s", n)
+			 : arena_printf(d->a, "meta key %u", r->key);
+	case R_PAYLOAD:
+		return arena_printf(d->a, "payload: %u byte%s at %u of the %s header",
+				    r->len, r->len == 1 ? "" : "s", r->off,
+				    r->base < 4 ? base[r->base] : "unknown");
+	case R_CT:
+		n = ct_name(r->key);
+		return n ? arena_printf(d->a, "ct %s", n)
+			 : arena_printf(d->a, "ct key %u", r->key);
 	case R_OTHER: return r->desc;
 	case R_NONE: return "an empty register";
 	default: BUG("reg kind %d", r->kind);
 	}
 }
 
+/* Whether transport protocol p starts with 16-bit source and destination ports. */
 static bool l4_has_ports(int p)
 {
 	return p == 6 || p == 17 || p == 132 || p == 33 || p == 136;
@@ -614,6 +719,7 @@ static bool bytes_step(uint8_t *x, int len, int step)
 	return false;
 }
 
+/* The big-endian integer of len bytes at p. */
 static uint64_t be_int(const uint8_t *p, int len)
 {
 	uint64_t v = 0;
@@ -680,6 +786,7 @@ static bool make_value(Dec *d, RsKey k, const uint8_t *lo, const uint8_t *hi,
 	}
 }
 
+/* Add a match on k to the rule being decoded, noting protocol context. */
 static void push_match(Dec *d, RsKey k, bool neg, RsValue *vals, int n,
 		       const char *set)
 {
@@ -824,6 +931,7 @@ static void dec_cmp(Dec *d, struct nftnl_expr *e)
 	unknown(d, "cmp on %s", reg_desc(d, r));
 }
 
+/* A range expression: one interval value on its register's key. */
 static void dec_range(Dec *d, struct nftnl_expr *e)
 {
 	uint32_t sreg = nftnl_expr_get_u32(e, NFTNL_EXPR_RANGE_SREG);
@@ -850,6 +958,7 @@ static void dec_range(Dec *d, struct nftnl_expr *e)
 	push_match(d, k, op == NFT_RANGE_NEQ, v, 1, NULL);
 }
 
+/* Set name of the rule's table, or NULL. */
 static struct nftnl_set *find_set(Dec *d, const char *name)
 {
 	for (int i = 0; i < d->raw->sets.n; i++) {
@@ -863,6 +972,7 @@ static struct nftnl_set *find_set(Dec *d, const char *name)
 	return NULL;
 }
 
+/* A lookup: a match on the elements of the named or anonymous set. */
 static void dec_lookup(Dec *d, struct nftnl_expr *e)
 {
 	uint32_t sreg = nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SREG);
@@ -895,6 +1005,7 @@ static void dec_lookup(Dec *d, struct nftnl_expr *e)
 		   NULL : arena_strdup(d->a, name));
 }
 
+/* A bitwise mask on a register: kept for the cmp that follows (prefixes, ct state bits). */
 static void dec_bitwise(Dec *d, struct nftnl_expr *e)
 {
 	uint32_t sreg = nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_SREG);
@@ -919,6 +1030,7 @@ static void dec_bitwise(Dec *d, struct nftnl_expr *e)
 	d->reg[dreg < 32 ? dreg : 0] = r;
 }
 
+/* An immediate verdict: accept, drop, jump, goto, return or continue. */
 static void dec_immediate(Dec *d, struct nftnl_expr *e)
 {
 	uint32_t dreg = nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG);
@@ -944,6 +1056,41 @@ static void dec_immediate(Dec *d, struct nftnl_expr *e)
 	}
 }
 
+/* Expressions that only load a register the IR has no key for (socket,
+ * fib, rt, ...): mark the register so the cmp or lookup reading it
+ * becomes one KEY_UNKNOWN naming the source. False for other names. */
+static bool load_other(Dec *d, struct nftnl_expr *e, const char *name)
+{
+	static const struct { const char *name; uint16_t dreg; } loaders[] = {
+		{ "socket", NFTNL_EXPR_SOCKET_DREG }, { "fib", NFTNL_EXPR_FIB_DREG },
+		{ "rt", NFTNL_EXPR_RT_DREG }, { "numgen", NFTNL_EXPR_NG_DREG },
+		{ "hash", NFTNL_EXPR_HASH_DREG }, { "exthdr", NFTNL_EXPR_EXTHDR_DREG },
+		{ "osf", NFTNL_EXPR_OSF_DREG }, { "xfrm", NFTNL_EXPR_XFRM_DREG },
+	};
+	static const char *const socket_keys[] = {
+		[NFT_SOCKET_TRANSPARENT] = "transparent", [NFT_SOCKET_MARK] = "mark",
+		[NFT_SOCKET_WILDCARD] = "wildcard", [NFT_SOCKET_CGROUPV2] = "cgroupv2",
+	};
+
+	for (size_t i = 0; i < sizeof loaders / sizeof *loaders; i++) {
+		uint32_t dreg, key;
+		const char *desc = name;
+
+		if (strcmp(name, loaders[i].name) || !nftnl_expr_is_set(e, loaders[i].dreg))
+			continue;
+		dreg = nftnl_expr_get_u32(e, loaders[i].dreg);
+		if (!strcmp(name, "socket")) {
+			key = nftnl_expr_get_u32(e, NFTNL_EXPR_SOCKET_KEY);
+			desc = key < sizeof socket_keys / sizeof *socket_keys && socket_keys[key]
+				? arena_printf(d->a, "socket %s", socket_keys[key])
+				: arena_printf(d->a, "socket key %u", key);
+		}
+		d->reg[dreg < 32 ? dreg : 0] = (Reg){ .kind = R_OTHER, .desc = desc };
+		return true;
+	}
+	return false;
+}
+
 /* One expression of a rule through the register machine. */
 static void dec_expr(Dec *d, struct nftnl_expr *e)
 {
@@ -965,11 +1112,8 @@ static void dec_expr(Dec *d, struct nftnl_expr *e)
 		dreg = nftnl_expr_get_u32(e, NFTNL_EXPR_CT_DREG);
 		d->reg[dreg < 32 ? dreg : 0] = (Reg){ .kind = R_CT,
 			.key = nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY) };
-	} else if (!strcmp(name, "socket")) {
-		dreg = nftnl_expr_get_u32(e, NFTNL_EXPR_SOCKET_DREG);
-		d->reg[dreg < 32 ? dreg : 0] = (Reg){ .kind = R_OTHER,
-			.desc = arena_printf(d->a, "socket key %u",
-					     nftnl_expr_get_u32(e, NFTNL_EXPR_SOCKET_KEY)) };
+	} else if (load_other(d, e, name)) {
+		/* a register nothing here decodes: what reads it is unknown */
 	} else if (!strcmp(name, "bitwise")) {
 		dec_bitwise(d, e);
 	} else if (!strcmp(name, "cmp")) {
@@ -993,6 +1137,7 @@ static void dec_expr(Dec *d, struct nftnl_expr *e)
 	}
 }
 
+/* The comment in r's user data, or NULL. */
 static const char *rule_comment(Arena *a, struct nftnl_rule *r)
 {
 	uint32_t len = 0;
@@ -1004,6 +1149,7 @@ static const char *rule_comment(Arena *a, struct nftnl_rule *r)
 	return NULL;
 }
 
+/* Rule nr of a table of family tfam, decoded expression by expression. */
 static RsRule decode_rule(Raw *raw, Arena *a, RsFamily tfam, struct nftnl_rule *nr)
 {
 	RsRule rule = { 0 };
@@ -1030,6 +1176,7 @@ static RsRule decode_rule(Raw *raw, Arena *a, RsFamily tfam, struct nftnl_rule *
 	return rule;
 }
 
+/* The IR hook of netfilter hook number num in family f. */
 static RsHook hook_of(RsFamily f, uint32_t num)
 {
 	if (f == RS_NETDEV)
@@ -1045,6 +1192,7 @@ static RsHook hook_of(RsFamily f, uint32_t num)
 	}
 }
 
+/* The comment in c's user data, or NULL. */
 static const char *chain_comment(Arena *a, struct nftnl_chain *c)
 {
 	uint32_t len = 0;
@@ -1085,6 +1233,7 @@ static bool decode_set(Arena *a, struct nftnl_set *s, RsSet *out)
 	return true;
 }
 
+/* see nl.h */
 Ruleset *nl_read_ruleset(NlSock *s, Arena *a, Buf *err)
 {
 	Raw raw;
@@ -1172,6 +1321,7 @@ static void addr_text(const uint8_t *a, AddrFamily fam, Buf *out)
 	buf_puts(out, s);
 }
 
+/* nft's name of IP protocol p ("tcp"), or NULL. */
 static const char *proto_name(uint64_t p)
 {
 	switch (p) {
@@ -1183,6 +1333,7 @@ static const char *proto_name(uint64_t p)
 	}
 }
 
+/* see nl.h */
 void nl_value_text(const RsValue *v, RsKey key, Buf *out)
 {
 	static const char *const states[] = { "invalid", "established",
@@ -1285,6 +1436,7 @@ static bool implied(const RsMatch *m, const RsMatch *next)
 	return false;
 }
 
+/* see nl.h */
 void nl_rule_text(const RsRule *r, Buf *out)
 {
 	const char *sep = "";

@@ -67,6 +67,7 @@ int nl_enter_netns(const char *netns, Buf *err)
 	return 0;
 }
 
+/* see nl.h */
 NlSock *nl_open(Buf *err)
 {
 	NlSock *s = xcalloc(1, sizeof *s);
@@ -83,6 +84,7 @@ NlSock *nl_open(Buf *err)
 	return s;
 }
 
+/* see nl.h */
 void nl_close(NlSock *s)
 {
 	if (!s)
@@ -102,6 +104,7 @@ NlBatch *nl_batch_new(void)
 	return b;
 }
 
+/* see nl.h */
 void nl_batch_free(NlBatch *b)
 {
 	if (!b)
@@ -112,6 +115,13 @@ void nl_batch_free(NlBatch *b)
 	free(b);
 }
 
+/* see nl.h */
+void nl_batch_set_diag(NlBatch *b, Diag *d)
+{
+	b->diag = d;
+}
+
+/* see nl.h */
 int nl_batch_len(const NlBatch *b)
 {
 	return b->n_notes;
@@ -138,6 +148,7 @@ void nlb_end(NlBatch *b, struct nlmsghdr *nlh, NlNote note)
 	buf_append(&b->msgs, nlh, nlh->nlmsg_len);
 }
 
+/* The nf_tables family number of IR family f. */
 static uint16_t nf_family(RsFamily f)
 {
 	switch (f) {
@@ -151,6 +162,7 @@ static uint16_t nf_family(RsFamily f)
 	}
 }
 
+/* A note naming an object (fmt with a and c), without a policy location. */
 static NlNote note_obj(NlBatch *b, const char *fmt, const char *a,
 		       const char *c)
 {
@@ -160,6 +172,7 @@ static NlNote note_obj(NlBatch *b, const char *fmt, const char *a,
 	return n;
 }
 
+/* see nl.h */
 void nl_batch_drop_table(NlBatch *b, RsFamily fam, const char *name)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
@@ -242,6 +255,7 @@ typedef struct Ival {
 	uint8_t lo[16], hi[16];
 } Ival;
 
+/* v as len bytes in byte order bo into out (16 bytes, zero-padded). */
 static void put_int(uint8_t *out, uint64_t v, int len, int bo)
 {
 	uint32_t h32 = (uint32_t)v;
@@ -317,6 +331,7 @@ static int value_ival(const RsValue *v, RsKey k, const KeyInfo *ki, Ival *iv,
 	}
 }
 
+/* Whether iv holds a single value. */
 static bool ival_point(const Ival *iv, int len)
 {
 	return !memcmp(iv->lo, iv->hi, (size_t)len);
@@ -363,6 +378,7 @@ static void add_meta(struct nftnl_rule *r, uint32_t key)
 	nftnl_rule_add_expr(r, e);
 }
 
+/* Load len bytes at off of header base into register 1. */
 static void add_payload(struct nftnl_rule *r, uint32_t base, uint32_t off,
 			uint32_t len)
 {
@@ -375,6 +391,7 @@ static void add_payload(struct nftnl_rule *r, uint32_t base, uint32_t off,
 	nftnl_rule_add_expr(r, e);
 }
 
+/* Load conntrack key into register 1. */
 static void add_ct(struct nftnl_rule *r, uint32_t key)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("ct");
@@ -384,6 +401,7 @@ static void add_ct(struct nftnl_rule *r, uint32_t key)
 	nftnl_rule_add_expr(r, e);
 }
 
+/* Compare register 1 with data (op: NFT_CMP_*). */
 static void add_cmp(struct nftnl_rule *r, uint32_t op, const void *data,
 		    uint32_t len)
 {
@@ -395,6 +413,7 @@ static void add_cmp(struct nftnl_rule *r, uint32_t op, const void *data,
 	nftnl_rule_add_expr(r, e);
 }
 
+/* Register 1 &= mask (len bytes). */
 static void add_bitwise(struct nftnl_rule *r, const void *mask, uint32_t len)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
@@ -409,6 +428,7 @@ static void add_bitwise(struct nftnl_rule *r, const void *mask, uint32_t len)
 	nftnl_rule_add_expr(r, e);
 }
 
+/* Register 1 outside lo..hi. */
 static void add_range_neq(struct nftnl_rule *r, const void *lo, const void *hi,
 			  uint32_t len)
 {
@@ -421,6 +441,7 @@ static void add_range_neq(struct nftnl_rule *r, const void *lo, const void *hi,
 	nftnl_rule_add_expr(r, e);
 }
 
+/* Register 1 in set (by name and batch id), or not in it when inv. */
 static void add_lookup(struct nftnl_rule *r, const char *set, uint32_t id,
 		       bool inv)
 {
@@ -435,6 +456,7 @@ static void add_lookup(struct nftnl_rule *r, const char *set, uint32_t id,
 	nftnl_rule_add_expr(r, e);
 }
 
+/* An immediate verdict (chain for jump and goto). */
 static void add_verdict(struct nftnl_rule *r, int verdict, const char *chain)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
@@ -474,6 +496,7 @@ static void add_load(struct nftnl_rule *r, RsKey k, AddrFamily fam, int len)
 /* ---- sets ------------------------------------------------------------- */
 
 static int ival_cmp_len;
+/* qsort order of intervals: by lower bound. */
 static int ival_cmp(const void *a, const void *b)
 {
 	const Ival *x = a, *y = b;
@@ -509,6 +532,8 @@ static int ivals_normalise(Ival *iv, int n, int len, bool merge)
 	return out;
 }
 
+/* Add one element of len key bytes to s: end marks the end of an interval,
+ * open an interval open to the top (user data, as nft writes it). */
 static void elem_add(struct nftnl_set *s, const uint8_t *key, int len,
 		     bool end, bool open)
 {
@@ -611,6 +636,8 @@ static void set_udata(struct nftnl_set *s, const KeyInfo *ki, bool anon,
 	nftnl_udata_buf_free(u);
 }
 
+/* A set of table t of key type ki, with flags and batch id, not yet in a
+ * batch. */
 static struct nftnl_set *set_new(const RsTable *t, const char *name,
 				 const KeyInfo *ki, uint32_t flags, uint32_t id)
 {
@@ -640,6 +667,7 @@ static RsKey settype_key(RsSetType ty, AddrFamily *fam)
 	}
 }
 
+/* Messages adding named set rs of t and its elements; 0 or -1. */
 static int add_named_set(NlBatch *b, const RsTable *t, const RsSet *rs, Buf *err)
 {
 	AddrFamily fam;
@@ -774,6 +802,7 @@ static int add_single(RuleCtx *c, struct nftnl_rule *r, const RsMatch *m,
 	return 0;
 }
 
+/* The expressions of one match; 0, or -1 when m cannot be written. */
 static int add_match(RuleCtx *c, struct nftnl_rule *r, const RsMatch *m, Buf *err)
 {
 	AddrFamily fam = c->fam;
@@ -822,6 +851,7 @@ static int add_match(RuleCtx *c, struct nftnl_rule *r, const RsMatch *m, Buf *er
 	return add_single(c, r, m, &ki, err);
 }
 
+/* Store comment in r's user data, as nft does. */
 static void rule_comment(struct nftnl_rule *r, const char *comment)
 {
 	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(512);
@@ -856,6 +886,7 @@ static void add_reject(struct nftnl_rule *r, RsRejectKind kind, int fam)
 	nftnl_rule_add_expr(r, e);
 }
 
+/* The message adding rule idx of ch (and its anonymous sets); 0 or -1. */
 static int add_rule(NlBatch *b, const RsTable *t, const RsChain *ch, int idx,
 		    Buf *err)
 {
@@ -904,6 +935,7 @@ static int add_rule(NlBatch *b, const RsTable *t, const RsChain *ch, int idx,
 	return 0;
 }
 
+/* The message adding chain ch (base chain with hook, priority and policy). */
 static void add_chain(NlBatch *b, const RsTable *t, const RsChain *ch)
 {
 	struct nftnl_chain *c = nftnl_chain_alloc();
@@ -942,6 +974,7 @@ static void add_chain(NlBatch *b, const RsTable *t, const RsChain *ch)
 	nftnl_chain_free(c);
 }
 
+/* see nl_int.h */
 const RsSet *rs_set_find(const RsTable *t, const char *name)
 {
 	for (int i = 0; i < t->n_sets; i++)
@@ -950,6 +983,7 @@ const RsSet *rs_set_find(const RsTable *t, const char *name)
 	return NULL;
 }
 
+/* see nl.h */
 int nl_batch_add_table(NlBatch *b, const RsTable *t, Buf *err)
 {
 	struct nftnl_table *nt = nftnl_table_alloc();
@@ -983,18 +1017,23 @@ static const NlNote *note_of(const NlBatch *b, uint32_t base, uint32_t seq)
 	return i < (uint32_t)b->n_notes ? &b->notes[i] : NULL;
 }
 
+/* One refused message: an error on b's Diag when it has one and the
+ * message a policy location, else a line in err. */
 static void report_refusal(const NlBatch *b, uint32_t base,
 			   const struct nlmsgerr *e, Buf *err)
 {
 	const NlNote *n = note_of(b, base, e->msg.nlmsg_seq);
 
-	if (n && n->loc.file)
+	if (n && n->loc.file && b->diag)
+		diag_error(b->diag, n->loc, "the kernel refused %s: %s", n->what,
+			   nl_strerror(-e->error));
+	else if (n && n->loc.file)
 		buf_printf(err, "%s:%d:%d: error: the kernel refused %s: %s\n",
 			   n->loc.file, n->loc.first_line, n->loc.first_col,
-			   n->what, strerror(-e->error));
+			   n->what, nl_strerror(-e->error));
 	else
 		buf_printf(err, "error: the kernel refused %s: %s\n",
-			   n ? n->what : "the batch", strerror(-e->error));
+			   n ? n->what : "the batch", nl_strerror(-e->error));
 }
 
 /* Renumber the messages base+1.. and wrap them in begin/end. */
@@ -1018,6 +1057,7 @@ static Buf frame(NlBatch *b, uint32_t base)
 	return out;
 }
 
+/* see nl.h */
 int nl_commit(NlSock *s, NlBatch *b, Buf *err)
 {
 	uint32_t base = s->seq;
@@ -1045,14 +1085,14 @@ int nl_commit(NlSock *s, NlBatch *b, Buf *err)
 		   sizeof bufsz);
 	if (mnl_socket_sendto(s->nl, out.data, out.len) < 0) {
 		buf_printf(err, "error: cannot send the batch (%zu bytes): %s\n",
-			   out.len, strerror(errno));
+			   out.len, nl_strerror(errno));
 		buf_free(&out);
 		return -1;
 	}
 	buf_free(&out);
 	gen = nftnl_nlmsg_build_hdr(hdr, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, genseq);
 	if (mnl_socket_sendto(s->nl, gen, gen->nlmsg_len) < 0) {
-		buf_printf(err, "error: netlink: %s\n", strerror(errno));
+		buf_printf(err, "error: netlink: %s\n", nl_strerror(errno));
 		return -1;
 	}
 	while (!done) {
@@ -1061,7 +1101,7 @@ int nl_commit(NlSock *s, NlBatch *b, Buf *err)
 		int len = (int)n;
 
 		if (n < 0) {
-			buf_printf(err, "error: netlink: %s\n", strerror(errno));
+			buf_printf(err, "error: netlink: %s\n", nl_strerror(errno));
 			return -1;
 		}
 		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {

@@ -7,7 +7,9 @@
  *   nlcase nft NAME             the nft text that loads the same table
  *   nlcase apply NAME NETNS     load case NAME with the netlink writer
  *   nlcase refuse NETNS         apply a table the kernel refuses (a jump to
- *                               a missing chain); prints the error, exit 1
+ *                               a missing chain, made by line 42 of a
+ *                               policies/test.fp held in memory); prints
+ *                               the error, quoting that line; exit 1
  *   nlcase read NETNS           every table read back and decoded, as text
  */
 #include "fpc.h"
@@ -63,11 +65,21 @@ static RsMatch m1(RsKey k, bool neg, RsValue v)
 	return (RsMatch){ .key = k, .neg = neg, .vals = p, .n_vals = 1 };
 }
 
+/* An arena copy of n objects of size bytes at src (src may be NULL when
+ * n is 0); never NULL. */
+static void *adup(const void *src, int n, size_t size)
+{
+	void *p = arena_alloc(A, (size_t)(n ? n : 1) * size);
+
+	if (n)
+		memcpy(p, src, (size_t)n * size);
+	return p;
+}
+
 static RsMatch mn(RsKey k, bool neg, int n, const RsValue *v)
 {
-	RsValue *p = arena_alloc(A, (size_t)n * sizeof *p);
+	RsValue *p = adup(v, n, sizeof *p);
 
-	memcpy(p, v, (size_t)n * sizeof *p);
 	return (RsMatch){ .key = k, .neg = neg, .vals = p, .n_vals = n };
 }
 
@@ -87,9 +99,8 @@ typedef struct Case {
 
 static RsRule rule(RsMatch *ms, int n, RsVerdictKind v, const char *comment)
 {
-	RsMatch *p = arena_alloc(A, (size_t)(n ? n : 1) * sizeof *p);
+	RsMatch *p = adup(ms, n, sizeof *p);
 
-	memcpy(p, ms, (size_t)n * sizeof *p);
 	return (RsRule){ .matches = p, .n_matches = n, .verdict = v, .comment = comment };
 }
 
@@ -99,9 +110,8 @@ static RsRule rule(RsMatch *ms, int n, RsVerdictKind v, const char *comment)
 static RsChain base(const char *name, RsHook h, int prio, RsVerdictKind pol,
 		    int n, RsRule *rules)
 {
-	RsRule *p = arena_alloc(A, (size_t)(n ? n : 1) * sizeof *p);
+	RsRule *p = adup(rules, n, sizeof *p);
 
-	memcpy(p, rules, (size_t)n * sizeof *p);
 	return (RsChain){ .name = name, .hook = h, .type = "filter",
 			  .priority = prio, .policy = pol, .rules = p, .n_rules = n };
 }
@@ -299,13 +309,16 @@ static void print_ruleset(const Ruleset *rs)
 	}
 }
 
-static int apply_table(const RsTable *t, const char *netns, bool drop)
+/* Load t into netns (replacing it when drop) in one batch; refusals with
+ * a policy location go to d when it is not NULL. 0 or 1. */
+static int apply_table(const RsTable *t, const char *netns, bool drop, Diag *d)
 {
 	Buf err = { 0 };
 	NlBatch *b = nl_batch_new();
 	NlSock *s;
 	int rc = 1;
 
+	nl_batch_set_diag(b, d);
 	if (drop)
 		nl_batch_drop_table(b, t->family, t->name);
 	if (nl_batch_add_table(b, t, &err) == 0 && nl_enter_netns(netns, &err) == 0 &&
@@ -313,6 +326,8 @@ static int apply_table(const RsTable *t, const char *netns, bool drop)
 		rc = nl_commit(s, b, &err) < 0;
 		nl_close(s);
 	}
+	if (d)
+		diag_flush(d, stderr);
 	if (err.data)
 		fputs(err.data, stderr);
 	buf_free(&err);
@@ -340,7 +355,7 @@ int main(int argc, char **argv)
 	} else if (argc == 4 && !strcmp(argv[1], "apply")) {
 		for (int i = 0; i < n; i++)
 			if (!strcmp(cs[i].name, argv[2]))
-				rc = apply_table(&cs[i].t, argv[3], true);
+				rc = apply_table(&cs[i].t, argv[3], true, NULL);
 	} else if (argc == 5 && !strcmp(argv[1], "one")) {
 		/* case NAME with only rule IDX of its first chain: for bisecting */
 		for (int i = 0; i < n; i++)
@@ -352,25 +367,33 @@ int main(int argc, char **argv)
 				ch[0].rules += atoi(argv[3]);
 				ch[0].n_rules = 1;
 				t.chains = ch;
-				rc = apply_table(&t, argv[4], true);
+				rc = apply_table(&t, argv[4], true, NULL);
 			}
 	} else if (argc == 3 && !strcmp(argv[1], "refuse")) {
 		/* the basic table, then a rule jumping to a chain that is not there */
 		RsTable t = cs[0].t;
 		RsChain *ch = arena_alloc(A, sizeof *ch);
 		RsRule *r = arena_alloc(A, 2 * sizeof *r);
+		Diag *d = diag_new();
+		Buf src = { 0 };
 
 		*ch = t.chains[0];
 		r[0] = ch->rules[0];
 		r[1] = R0(VERDICT_JUMP, NULL);
 		r[1].target = "nowhere";
-		r[1].origin = (Loc){ "policies/test.fp", 42, 5, 42, 20 };
+		for (int l = 1; l < 42; l++)
+			buf_puts(&src, "#\n");
+		buf_puts(&src, "    stranger   allow  -\n");
+		diag_add_source(d, "policies/test.fp", src.data, src.len);
+		r[1].origin = (Loc){ "policies/test.fp", 42, 5, 42, 12 };
 		r[1].origin_what = "stranger->api";
 		ch->rules = r;
 		ch->n_rules = 2;
 		t.chains = ch;
 		t.n_chains = 1;
-		rc = apply_table(&t, argv[2], true);
+		rc = apply_table(&t, argv[2], true, d);
+		diag_free(d);
+		buf_free(&src);
 	} else if (argc == 3 && !strcmp(argv[1], "read")) {
 		Buf err = { 0 };
 		NlSock *s;
