@@ -16,6 +16,7 @@
 #include "classes.h"
 
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 
 /* ---- a stack allocator for evaluation temporaries ---- */
@@ -975,9 +976,7 @@ typedef struct CChain {
 	CRule *rules;
 	int n;
 	const ISet *fam;	/* NFPROTO classes of the table family, or NULL */
-	int **bucket;		/* per D_DPORT class: the rules that can match
-				   it, in order (NULL: no index) */
-	int *bucket_n;
+	BoxIndex *ix;		/* its rules by field, or NULL */
 } CChain;
 
 struct CRuleset {
@@ -1067,52 +1066,167 @@ static int find_chain(const CRuleset *crs, const RsTable *t, const char *name)
 	return -1;
 }
 
-enum { BUCKET_MIN_RULES = 8, BUCKET_MAX_ENTRIES = 1 << 22 };
+/* Rules (or boxes) by where they match. Each entry has a home: the first
+ * field of home_dims on which it names a few classes only (one address,
+ * one interface, one uid, a few ports), or none. Of the entries at home
+ * on d, a box can meet only those listed under its class of every home
+ * field (from d on) where it is one class (or that name many classes of
+ * that field). So long lists of rules or boxes that each name one
+ * address, interface or port are walked in n log n, not n^2. */
+typedef struct Pair {
+	int cls, ent;
+} Pair;
 
-/* Index the rules of c by destination port class, so a box of one port
- * meets only the rules that can match it (n log n overall). */
-static void index_chain(Space *sp, CChain *c)
+typedef struct Lists {
+	Pair *spec;		/* (class, entry naming it), ascending */
+	int spec_n;
+	int *wild;		/* the entries naming many classes, ascending */
+	int wild_n;
+} Lists;
+
+typedef struct Home {
+	Lists by[D_N];		/* by their classes of each home field */
+	int *all;		/* every entry at home here, ascending */
+	int all_n;
+} Home;
+
+struct BoxIndex {
+	Home home[D_N];		/* only for home_dims */
+	int *wild;		/* entries with no home, ascending */
+	int wild_n;
+};
+
+enum { INDEX_MIN = 8, INDEX_MAX_ENTRIES = 1 << 22, KEY_MAX_CLASSES = 64 };
+
+/* Home fields, most telling first. */
+static const Dim home_dims[] = { D_SADDR, D_IIF, D_SKUID, D_OIF, D_DPORT };
+enum { N_HOME = sizeof home_dims / sizeof *home_dims };
+
+/* Entries that match nothing: named in no class, never met. */
+static int64_t none_cum[1];
+static const ISet none_set = { 0, NULL, none_cum };
+
+/* Does a field holding set s (NULL: every class) name few classes? */
+static bool keyed(const ISet *s)
 {
-	int nc = sp->ax[D_DPORT].n;
-	int64_t total = 0;
-	int *fill;
-
-	if (c->n < BUCKET_MIN_RULES)
-		return;
-	for (int r = 0; r < c->n; r++)
-		if (!c->rules[r].never)
-			total += c->rules[r].d[D_DPORT] ? iset_size(c->rules[r].d[D_DPORT]) : nc;
-	if (total > BUCKET_MAX_ENTRIES)
-		return;
-	c->bucket = arena_alloc(sp->arena, (size_t)nc * sizeof(int *));
-	c->bucket_n = arena_alloc(sp->arena, (size_t)nc * sizeof(int));
-	fill = xcalloc((size_t)nc, sizeof(int));
-	for (int pass = 0; pass < 2; pass++) {
-		for (int r = 0; r < c->n; r++) {
-			const ISet *d = c->rules[r].d[D_DPORT];
-
-			if (c->rules[r].never)
-				continue;
-			for (int i = 0; i < (d ? d->n : 1); i++)
-				for (int k = d ? d->r[i].lo : 0; k <= (d ? d->r[i].hi : nc - 1); k++) {
-					if (pass == 0)
-						c->bucket_n[k]++;
-					else
-						c->bucket[k][fill[k]++] = r;
-				}
-		}
-		for (int k = 0; pass == 0 && k < nc; k++)
-			c->bucket[k] = arena_alloc(sp->arena, (size_t)(c->bucket_n[k] + 1) * sizeof(int));
-	}
-	free(fill);
+	return s && iset_size(s) <= KEY_MAX_CLASSES;
 }
 
-/* The first rule at or after r that a box of one port class cls can
- * meet (c->n when none). */
-static int next_rule(const CChain *c, int cls, int r)
+/* The home of an entry with fields sets[0..D_N): an index into
+ * home_dims, or -1. */
+static int home_of(const ISet *const *sets)
 {
-	const int *b = c->bucket[cls];
-	int lo = 0, hi = c->bucket_n[cls];
+	for (int h = 0; h < N_HOME; h++)
+		if (keyed(sets[home_dims[h]]))
+			return h;
+	return -1;
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+	const Pair *x = a, *y = b;
+
+	if (x->cls != y->cls)
+		return x->cls < y->cls ? -1 : 1;
+	return x->ent < y->ent ? -1 : x->ent > y->ent;
+}
+
+/* List the entries e of members[0..n) (ascending) under the classes of
+ * field d, sets[e * D_N + d], when few, else as wild. */
+static void lists_build(Space *sp, Lists *L, const ISet **sets, Dim d,
+			const int *members, int n)
+{
+	int64_t np = 0;
+
+	for (int m = 0; m < n; m++) {
+		const ISet *st = sets[(size_t)members[m] * D_N + d];
+
+		np += keyed(st) ? iset_size(st) : 0;
+	}
+	L->spec = arena_alloc(sp->arena, (size_t)(np + 1) * sizeof *L->spec);
+	L->wild = arena_alloc(sp->arena, (size_t)(n + 1) * sizeof(int));
+	L->spec_n = L->wild_n = 0;
+	for (int m = 0; m < n; m++) {
+		const ISet *st = sets[(size_t)members[m] * D_N + d];
+
+		if (!keyed(st)) {
+			L->wild[L->wild_n++] = members[m];
+			continue;
+		}
+		for (int i = 0; i < st->n; i++)
+			for (int k = st->r[i].lo; k <= st->r[i].hi; k++)
+				L->spec[L->spec_n++] = (Pair){ k, members[m] };
+	}
+	qsort(L->spec, (size_t)L->spec_n, sizeof *L->spec, cmp_pair);
+}
+
+/* Fill bi with entries 0..n-1 whose fields are sets[i * D_N + d]; every
+ * entry is wild when the index would be too large. */
+static void index_all(Space *sp, const ISet **sets, int n, BoxIndex *bi)
+{
+	int *home = xcalloc((size_t)n + 1, sizeof *home);
+	int64_t total = 0;
+
+	memset(bi, 0, sizeof *bi);
+	for (int i = 0; i < n; i++) {
+		home[i] = home_of(&sets[(size_t)i * D_N]);
+		for (int h = 0; home[i] >= 0 && h < N_HOME; h++)
+			if (keyed(sets[(size_t)i * D_N + home_dims[h]]))
+				total += iset_size(sets[(size_t)i * D_N + home_dims[h]]);
+	}
+	bi->wild = arena_alloc(sp->arena, (size_t)(n + 1) * sizeof(int));
+	for (int h = 0; h < N_HOME && total <= INDEX_MAX_ENTRIES; h++) {
+		Home *H = &bi->home[home_dims[h]];
+
+		H->all = arena_alloc(sp->arena, (size_t)(n + 1) * sizeof(int));
+		for (int e = 0; e < n; e++)
+			if (home[e] == h)
+				H->all[H->all_n++] = e;
+		if (!H->all_n)
+			continue;
+		for (int k = h; k < N_HOME; k++)
+			lists_build(sp, &H->by[home_dims[k]], sets, home_dims[k],
+				    H->all, H->all_n);
+	}
+	for (int i = 0; i < n; i++)
+		if (home[i] < 0 || total > INDEX_MAX_ENTRIES)
+			bi->wild[bi->wild_n++] = i;
+	free(home);
+}
+
+static void index_chain(Space *sp, CChain *c)
+{
+	const ISet **sets;
+
+	if (c->n < INDEX_MIN)
+		return;
+	sets = xcalloc((size_t)c->n * D_N, sizeof *sets);
+	for (int r = 0; r < c->n; r++)
+		for (int d = 0; d < D_N; d++)
+			sets[(size_t)r * D_N + d] = c->rules[r].never ? &none_set :
+				c->rules[r].d[d];
+	c->ix = arena_alloc(sp->arena, sizeof *c->ix);
+	index_all(sp, sets, c->n, c->ix);
+	free(sets);
+}
+
+const BoxIndex *space_index_boxes(Space *sp, const Box *bx, int n)
+{
+	BoxIndex *bi = arena_alloc(sp->arena, sizeof *bi);
+	const ISet **sets = xcalloc((size_t)n * D_N + 1, sizeof *sets);
+
+	for (int i = 0; i < n; i++)
+		for (int d = 0; d < D_N; d++)
+			sets[(size_t)i * D_N + d] = bx[i].d[d];
+	index_all(sp, sets, n, bi);
+	free(sets);
+	return bi;
+}
+
+/* The first entry of the ascending list b[0..n) at or after r, or INT_MAX. */
+static int first_at(const int *b, int n, int r)
+{
+	int lo = 0, hi = n;
 
 	while (lo < hi) {
 		int mid = (lo + hi) / 2;
@@ -1122,7 +1236,71 @@ static int next_rule(const CChain *c, int cls, int r)
 		else
 			hi = mid;
 	}
-	return lo < c->bucket_n[cls] ? b[lo] : c->n;
+	return lo < n ? b[lo] : INT_MAX;
+}
+
+/* The class field d of box b is (or the view fixes it to), or -1. */
+static int point_class(const Box *b, const int *fix, Dim d)
+{
+	if (fix && fix[d] >= 0)
+		return fix[d];
+	if (b->d[d]->n == 1 && b->d[d]->r[0].lo == b->d[d]->r[0].hi)
+		return b->d[d]->r[0].lo;
+	return -1;
+}
+
+/* The first entry of L at or after r that a box of class cls can meet. */
+static int lists_first(const Lists *L, int cls, int r)
+{
+	int lo = 0, hi = L->spec_n, a, w;
+
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		const Pair *p = &L->spec[mid];
+
+		if (p->cls < cls || (p->cls == cls && p->ent < r))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	a = lo < L->spec_n && L->spec[lo].cls == cls ? L->spec[lo].ent : INT_MAX;
+	w = first_at(L->wild, L->wild_n, r);
+	return a < w ? a : w;
+}
+
+/* The first entry at or after r (of n) that box b can meet, as far as
+ * the home fields and ports on which b is one class (or the view fixes
+ * it) tell; n when none. */
+static int next_entry(const BoxIndex *bi, int n, const Box *b, const int *fix, int r)
+{
+	int best, cls[N_HOME];
+
+	if (!bi)
+		return r;
+	best = first_at(bi->wild, bi->wild_n, r);
+	for (int h = 0; h < N_HOME; h++)
+		cls[h] = point_class(b, fix, home_dims[h]);
+	for (int h = 0; h < N_HOME && best > r; h++) {
+		const Home *H = &bi->home[home_dims[h]];
+		int x = -1;
+
+		if (!H->all_n)
+			continue;
+		/* an entry it meets passes every list: the furthest bound
+		 * (a list of only wild entries bounds nothing) */
+		for (int k = h; k < N_HOME; k++)
+			if (cls[k] >= 0 && H->by[home_dims[k]].spec_n) {
+				int y = lists_first(&H->by[home_dims[k]], cls[k], r);
+
+				if (y > x)
+					x = y;
+			}
+		if (x < 0)
+			x = first_at(H->all, H->all_n, r);
+		if (x < best)
+			best = x;
+	}
+	return best < n ? best : n;
 }
 
 static const CRuleset *sort_crs;
@@ -1358,6 +1536,9 @@ typedef struct Eval {
 	const CRuleset *crs;
 	const Box *excl;
 	int n_excl;
+	const BoxIndex *excl_ix;	/* an index of excl, or NULL */
+	const Box *extra;	/* more boxes to exclude, after excl */
+	int n_extra;
 	LeafFn fn;
 	void *ctx;
 	long leaves;
@@ -1440,9 +1621,17 @@ static void split(Eval *e, Item *it, int dim, const ISet *s)
 /* Subtract the exclusion boxes; false when it is inside one of them. */
 static bool run_excl(Eval *e, Item *it)
 {
-	while (it->excl < e->n_excl) {
-		const Box *x = &e->excl[it->excl];
+	for (;;) {
+		const Box *x;
 		int dim, rel;
+
+		if (it->excl < e->n_excl)
+			it->excl = next_entry(e->excl_ix, e->n_excl, &it->b, NULL,
+					      it->excl);
+		if (it->excl >= e->n_excl + e->n_extra)
+			break;
+		x = it->excl < e->n_excl ? &e->excl[it->excl] :
+			&e->extra[it->excl - e->n_excl];
 
 		if (x->path != it->b.path) {
 			it->excl++;
@@ -1567,9 +1756,8 @@ static void run(Eval *e, Item *it)
 		}
 		f = &it->st[it->depth - 1];
 		c = &e->crs->chains[f->chain];
-		if (c->bucket && f->rule < c->n && it->b.d[D_DPORT]->n == 1 &&
-		    it->b.d[D_DPORT]->r[0].lo == it->b.d[D_DPORT]->r[0].hi)
-			f->rule = next_rule(c, it->b.d[D_DPORT]->r[0].lo, f->rule);
+		if (f->rule < c->n)
+			f->rule = next_entry(c->ix, c->n, &it->b, fix, f->rule);
 		if (f->rule >= c->n) {
 			const CChain *bc = &e->crs->chains[it->base_chain];
 
@@ -1619,6 +1807,13 @@ static void run(Eval *e, Item *it)
 long space_eval(Space *sp, const CRuleset *crs, const Box *b,
 		const Box *excl, int n_excl, LeafFn fn, void *ctx)
 {
+	return space_eval_ix(sp, crs, b, excl, n_excl, NULL, NULL, 0, fn, ctx);
+}
+
+long space_eval_ix(Space *sp, const CRuleset *crs, const Box *b,
+		   const Box *excl, int n_excl, const BoxIndex *ix,
+		   const Box *extra, int n_extra, LeafFn fn, void *ctx)
+{
 	Eval e = { 0 };
 	PoolMark mark;
 	Item it = { 0 };
@@ -1630,6 +1825,9 @@ long space_eval(Space *sp, const CRuleset *crs, const Box *b,
 	e.crs = crs;
 	e.excl = excl;
 	e.n_excl = n_excl;
+	e.excl_ix = ix;
+	e.extra = extra;
+	e.n_extra = n_extra;
 	e.fn = fn;
 	e.ctx = ctx;
 	for (int v = 0; v < 3; v++)

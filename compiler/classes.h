@@ -91,6 +91,17 @@ typedef int (*LeafFn)(void *ctx, const Box *b, int outcome,
 long space_eval(Space *sp, const CRuleset *crs, const Box *b,
 		const Box *excl, int n_excl, LeafFn fn, void *ctx);
 
+/* An index of the boxes bx[0..n) (in the Space; bx must outlive it), for
+ * evaluations that exclude many boxes. */
+typedef struct BoxIndex BoxIndex;
+const BoxIndex *space_index_boxes(Space *sp, const Box *bx, int n);
+/* space_eval excluding excl[0..n_excl), where ix indexes excl[0..m) for
+ * some m >= n_excl (a prefix of an indexed list is fine) or is NULL, and
+ * excluding extra[0..n_extra) too (a few boxes, not indexed). */
+long space_eval_ix(Space *sp, const CRuleset *crs, const Box *b,
+		   const Box *excl, int n_excl, const BoxIndex *ix,
+		   const Box *extra, int n_extra, LeafFn fn, void *ctx);
+
 /* Copy a trace list into tr (first step first). */
 void trace_from_nodes(const TNode *last, int outcome, Trace *tr);
 
@@ -102,6 +113,12 @@ typedef VEC(const Via *) Vias;
  * clause, address family and path; vias[i] is the clause of box i). */
 void prove_source_boxes(Space *sp, Arena *a, const Source *s, const Service *v,
 			Boxes *out, Vias *vias);
+/* Append the boxes of every row above s with a cell in column v (the
+ * packets those rows claim first); returns how many rows. */
+int prove_rows_above(Space *sp, Arena *a, const Policy *p, const Source *s,
+		     const Service *v, Boxes *out);
+/* How many rules rs holds, over all its tables and chains. */
+int ruleset_rule_count(const Ruleset *rs);
 /* One trace step as an indented line (and its policy origin). */
 void prove_print_step(const Policy *p, const TraceStep *s, const char *ind,
 		      Buf *out);

@@ -6,7 +6,10 @@
  *    service both policies have, the packets of the source (its vias in
  *    either policy) to the service are evaluated on the old and on the new
  *    ruleset, class by class; a cell changed when some class is decided
- *    differently. A cell reads "allow" (every packet accepted), "deny"
+ *    differently. Packets a row above claims (one with a cell in the
+ *    column, in either policy) are that row's, as in the prover, and are
+ *    not counted again below it; when rows were reordered every row
+ *    counts all its packets, so no changed packet goes unreported. A cell reads "allow" (every packet accepted), "deny"
  *    (none) or "partial", so a widened `via` shows up even where the table
  *    text did not change. When a service moved (port, protocol or `on`
  *    address), each class of packets to the old service is compared with
@@ -323,6 +326,57 @@ static const char *cell_word(CellKind k)
 
 typedef VEC(CellDiff) CellDiffs;
 
+/* Do the sources both policies have keep their relative order? */
+static bool same_row_order(const Policy *po, const Policy *pn)
+{
+	int last = -1;
+
+	for (int s = 0; s < pn->n_sources; s++) {
+		const Source *so = policy_source(po, pn->sources[s]->name);
+
+		if (!so)
+			continue;
+		if (so->index < last)
+			return false;
+		last = so->index;
+	}
+	return true;
+}
+
+/* The packets that rows both policies have claim in one column: for each
+ * such row t in order, its old vias' packets when it has an old cell
+ * there, then its new vias' when it has a new one (all to the old
+ * service). The packets left to the rows above row s are bx[0..start[s]).
+ * Then a packet decided differently is counted in the first of those rows
+ * that holds it in either policy, so it is always reported. When rows were
+ * reordered nothing is left to rows above (the first row would not be
+ * well defined) and the column is empty. */
+typedef struct DCol {
+	Boxes bx;
+	int *start;		/* per source of the new policy */
+	const BoxIndex *ix;
+} DCol;
+
+static void dcol_build(Space *sp, Arena *a, const Policy *po, const Service *vo,
+		       const Policy *pn, const Service *vn, bool ordered, DCol *c)
+{
+	Vias vias = { 0 };
+
+	c->start = arena_alloc(a, (size_t)(pn->n_sources + 1) * sizeof *c->start);
+	for (int s = 0; s < pn->n_sources; s++) {
+		const Source *sn = pn->sources[s], *so = policy_source(po, sn->name);
+
+		c->start[s] = c->bx.n;
+		if (!so || !ordered)
+			continue;
+		if (policy_cell(po, so->index, vo->index)->kind != CELL_NONE)
+			prove_source_boxes(sp, a, so, vo, &c->bx, &vias);
+		if (policy_cell(pn, s, vn->index)->kind != CELL_NONE)
+			prove_source_boxes(sp, a, sn, vo, &c->bx, &vias);
+	}
+	c->ix = space_index_boxes(sp, c->bx.v, c->bx.n);
+}
+
 /* Compare every (source, network service) pair both policies have. */
 static long diff_cells(const Policy *po, const Ruleset *ro, const Policy *pn,
 		       const Ruleset *rn, Arena *a, CellDiffs *out)
@@ -330,7 +384,10 @@ static long diff_cells(const Policy *po, const Ruleset *ro, const Policy *pn,
 	Space *sp = space_new();
 	const CRuleset *co, *cn;
 	long classes = 0;
+	bool ordered = same_row_order(po, pn);
+	DCol *cols = arena_alloc(a, (size_t)(pn->n_services + 1) * sizeof *cols);
 
+	memset(cols, 0, (size_t)(pn->n_services + 1) * sizeof *cols);
 	space_add_ruleset(sp, ro);
 	space_add_ruleset(sp, rn);
 	space_add_policy(sp, po);
@@ -345,15 +402,23 @@ static long diff_cells(const Policy *po, const Ruleset *ro, const Policy *pn,
 			const Service *vn = pn->services[v], *vo = policy_service(po, vn->name);
 			CellDiff cd = { 0 };
 			PairCtx pc = { sp, cn, &cd, 0, vo, vn };
-			Boxes bx = { 0 };
+			Boxes bo = { 0 }, bn = { 0 };
 			Vias vias = { 0 };
+			const DCol *col = &cols[v];
 
 			if (!vo || !service_is_network(vn) || !service_is_network(vo))
 				continue;
-			prove_source_boxes(sp, a, so, vo, &bx, &vias);
-			prove_source_boxes(sp, a, sn, vo, &bx, &vias);
-			for (int i = 0; i < bx.n; i++)
-				space_eval(sp, co, &bx.v[i], NULL, 0, old_leaf, &pc);
+			if (!col->start)
+				dcol_build(sp, a, po, vo, pn, vn, ordered, &cols[v]);
+			/* the old vias' packets, then the new vias' others */
+			prove_source_boxes(sp, a, so, vo, &bo, &vias);
+			prove_source_boxes(sp, a, sn, vo, &bn, &vias);
+			for (int i = 0; i < bo.n; i++)
+				space_eval_ix(sp, co, &bo.v[i], col->bx.v, col->start[s],
+					      col->ix, NULL, 0, old_leaf, &pc);
+			for (int i = 0; i < bn.n; i++)
+				space_eval_ix(sp, co, &bn.v[i], col->bx.v, col->start[s],
+					      col->ix, bo.v, bo.n, old_leaf, &pc);
 			classes += cd.classes;
 			cd.source = sn->name;
 			cd.service = vn->name;

@@ -157,13 +157,29 @@ static void print_ways(const Policy *p, const Ways *w, Buf *out)
 		buf_printf(out, "  ... and %ld classes on other paths\n", w->more);
 }
 
-/* Explain source s to network service v on rs. */
+/* "packets of laptop come first (rows above with a cell for api)" */
+static void print_rows_above(const Policy *p, const Source *s, const Service *v,
+			     Buf *out)
+{
+	const char *sep = "";
+
+	buf_puts(out, "not counted: the packets of ");
+	for (int r = 0; r < s->index; r++)
+		if (policy_cell(p, r, v->index)->kind != CELL_NONE) {
+			buf_printf(out, "%s%s", sep, p->sources[r]->name);
+			sep = ", ";
+		}
+	buf_printf(out, " (rows above with a cell for %s)\n", v->name);
+}
+
+/* Explain the packets of source s to network service v on rs that no row
+ * above claims. */
 static void explain_network(const Subject *sj, const Source *s, const Service *v,
 			    Buf *out)
 {
 	Space *sp = space_new();
 	Arena *a = arena_new();
-	Boxes bx = { 0 };
+	Boxes bx = { 0 }, excl = { 0 };
 	Vias vias = { 0 };
 	CRuleset *crs;
 	long classes = 0, accepted = 0;
@@ -173,12 +189,14 @@ static void explain_network(const Subject *sj, const Source *s, const Service *v
 	space_seal(sp);
 	crs = space_compile(sp, sj->rs);
 	prove_source_boxes(sp, a, s, v, &bx, &vias);
+	if (prove_rows_above(sp, a, sj->p, s, v, &excl))
+		print_rows_above(sj->p, s, v, out);
 	for (int i = 0; i < bx.n;) {
 		const Via *via = vias.v[i];
 		Ways w = { .sp = sp };
 
 		for (; i < bx.n && vias.v[i] == via; i++)
-			space_eval(sp, crs, &bx.v[i], NULL, 0, ways_leaf, &w);
+			space_eval(sp, crs, &bx.v[i], excl.v, excl.n, ways_leaf, &w);
 		print_via(sj->p, via, out);
 		buf_printf(out, ": %s\n", share_word(w.accepted, w.classes));
 		print_ways(sj->p, &w, out);
@@ -365,11 +383,13 @@ static bool packet_in_via(const Policy *p, const Via *v, const Packet *pkt)
 		return pkt->path == PKT_LOCAL && pkt->uid >= 0 &&
 			pkt->uid == (v->uid >= 0 ? v->uid : user_uid(p, v->user));
 	case VIA_NET:
-		if (pkt->path != PKT_NET)
+		/* a local packet meets the input rule on lo */
+		if (pkt->path != PKT_NET && strcmp(pkt->oifname, "lo"))
 			return false;
 		ok = v->n_ifaces == 0;
 		for (int i = 0; i < v->n_ifaces && !ok; i++)
-			ok = if_match(&v->ifaces[i], pkt->iifname);
+			ok = if_match(&v->ifaces[i], pkt->path == PKT_NET ?
+				      pkt->iifname : "lo");
 		if (!ok)
 			return false;
 		ok = v->n_addrs == 0;

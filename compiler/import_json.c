@@ -827,6 +827,9 @@ static void import_rule(Imp *im, ITable *t, Rules *out, json_t *rule)
 			import_match(im, t, stmt, x, &ms);
 		} else if (verdict_of(im, stmt, &v, &target)) {
 			push_rule(im, out, &ms, v, target, counter, rule);
+			if (v == VERDICT_REJECT && x && json_is_object(x) &&
+			    jstr(x, "type") && !strcmp(jstr(x, "type"), "tcp reset"))
+				out->v[out->n - 1].reject = REJECT_TCP_RESET;
 			return;
 		} else if (!strcmp(k, "vmap")) {
 			import_vmap(im, t, stmt, x, &ms, counter, rule, out);

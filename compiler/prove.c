@@ -7,7 +7,9 @@
  * arrives from the network on wg0 from that address; `via user NAME` is
  * sent by a local process of that uid (output hook, oif lo) and comes back
  * on lo with no socket (input hook); `via any` is every packet of both
- * kinds. A new connection (ct state new) to the service's port, and to its
+ * kinds. A `via from ADDR` with no interface (or with a pattern lo
+ * matches) is both kinds too: from the network, and sent by any local
+ * process from ADDR, since its input rule sees those on lo. A new connection (ct state new) to the service's port, and to its
  * `on` address when it has one, reaches the service when every hook on
  * its path accepts it.
  *
@@ -314,6 +316,8 @@ void prove_print_rule(const RsRule *r, Buf *out)
 	}
 	if (r->verdict != VERDICT_CONTINUE) {
 		buf_printf(out, "%s%s", sep, verdict_name(r->verdict));
+		if (r->verdict == VERDICT_REJECT && r->reject == REJECT_TCP_RESET)
+			buf_puts(out, " with tcp reset");
 		if (r->target)
 			buf_printf(out, " %s", r->target);
 	}
@@ -363,6 +367,19 @@ static void print_origin(const Policy *p, const Loc *loc, Buf *out)
 	}
 }
 
+/* The position of rule i of c as nft lists it (1 first): rules read
+ * from one kernel rule (a verdict map's elements) share its handle and
+ * its position. */
+static int rule_pos(const RsChain *c, int i)
+{
+	int pos = 1;
+
+	for (int k = 1; k <= i; k++)
+		if (!c->rules[k].handle || c->rules[k].handle != c->rules[k - 1].handle)
+			pos++;
+	return pos;
+}
+
 void prove_print_step(const Policy *p, const TraceStep *s, const char *ind,
 		      Buf *out)
 {
@@ -373,8 +390,10 @@ void prove_print_step(const Policy *p, const TraceStep *s, const char *ind,
 			   verdict_name(s->verdict));
 		return;
 	}
-	buf_printf(out, " rule %d: ", s->rule_index + 1);
+	buf_printf(out, " rule %d: ", rule_pos(s->chain, s->rule_index));
 	prove_print_rule(s->rule, out);
+	if (s->rule->handle)
+		buf_printf(out, " # handle %llu", (unsigned long long)s->rule->handle);
 	if (s->assumed)
 		buf_printf(out, "  (assuming `%s` %s)",
 			   s->assumed->unknown ? s->assumed->unknown : "?",
@@ -471,16 +490,55 @@ static bool service_box(Space *sp, const Service *v, AddrFamily fam, Box *b)
 	return true;
 }
 
-/* The packets of one via clause to v, appended to out (with their via). */
-static void via_boxes(Space *sp, Arena *a, const Via *via, const Service *v,
+/* Does some packet a local process sends to this host (back in on lo)
+ * match via clause `via`? Every `via user` and `via any` packet; a `via
+ * from ADDR` with no interface or with a pattern lo matches: the input
+ * rule it lowers to (`ip saddr ADDR accept`) sees those packets too. */
+static bool via_on_lo(const Via *via)
+{
+	if (via->kind != VIA_NET || !via->n_ifaces)
+		return true;
+	for (int i = 0; i < via->n_ifaces; i++) {
+		const IfPattern *f = &via->ifaces[i];
+
+		if (f->wildcard ? !strncmp("lo", f->name, strlen(f->name)) :
+		    !strcmp(f->name, "lo"))
+			return true;
+	}
+	return false;
+}
+
+/* The boxes of service v in IPv4 and IPv6 (have[f]: v is reachable in
+ * that family). */
+typedef struct SvcBoxes {
+	Box b[2];
+	bool have[2];
+} SvcBoxes;
+
+static const AddrFamily fams[] = { FAM_IP4, FAM_IP6 };
+
+static void svc_boxes(Space *sp, const Service *v, SvcBoxes *sb)
+{
+	for (int f = 0; f < 2; f++)
+		sb->have[f] = service_box(sp, v, fams[f], &sb->b[f]);
+}
+
+/* The packets of one via clause to the service of sb, appended to out
+ * (with their via). */
+static void via_boxes(Space *sp, Arena *a, const Via *via, const SvcBoxes *sb,
 		      Boxes *out, Vias *vias)
 {
-	static const AddrFamily fams[] = { FAM_IP4, FAM_IP6 };
-
 	for (int f = 0; f < 2; f++) {
+		const ISet *saddr;
 		Box b;
 
-		if (!service_box(sp, v, fams[f], &b))
+		if (!sb->have[f])
+			continue;
+		b = sb->b[f];
+		saddr = via->kind == VIA_NET && via->n_addrs ?
+			sp_prefixes(sp, D_SADDR, via->addrs, via->n_addrs, fams[f]) :
+			b.d[D_SADDR];
+		if (iset_empty(saddr))
 			continue;
 		if (via->kind == VIA_NET || via->kind == VIA_ANY) {
 			Box n = b;
@@ -489,20 +547,17 @@ static void via_boxes(Space *sp, Arena *a, const Via *via, const Service *v,
 			if (via->kind == VIA_NET && via->n_ifaces)
 				n.d[D_IIF] = sp_ifpatterns(sp, D_IIF, via->ifaces,
 							   via->n_ifaces);
-			if (via->kind == VIA_NET && via->n_addrs)
-				n.d[D_SADDR] = sp_prefixes(sp, D_SADDR, via->addrs,
-							   via->n_addrs, fams[f]);
-			if (!iset_empty(n.d[D_SADDR])) {
-				vec_push(a, out, n);
-				vec_push(a, vias, via);
-			}
+			n.d[D_SADDR] = saddr;
+			vec_push(a, out, n);
+			vec_push(a, vias, via);
 		}
-		if (via->kind == VIA_USER || via->kind == VIA_ANY) {
+		if (via_on_lo(via)) {
 			Box l = b;
 
 			l.path = PKT_LOCAL;
 			l.d[D_OIF] = sp_ifname(sp, D_OIF, "lo");
-			l.d[D_SKUID] = via->kind == VIA_ANY ? sp_all(sp, D_SKUID) :
+			l.d[D_SADDR] = saddr;
+			l.d[D_SKUID] = via->kind != VIA_USER ? sp_all(sp, D_SKUID) :
 				sp_int(sp, D_SKUID, (uint64_t)space_uid_of(sp, via->user),
 				       (uint64_t)space_uid_of(sp, via->user));
 			l.d[D_SKGID] = sp_all(sp, D_SKGID);
@@ -576,12 +631,12 @@ static int query_leaf(void *ctx, const Box *b, int outcome, const TNode *t,
  * the via clause of its box. */
 static bool query_run(Query *q, const CRuleset *crs, const Boxes *bx,
 		      const Via *const *vias, const Boxes *excl,
-		      const Via **via_out)
+		      const BoxIndex *ix, const Via **via_out)
 {
 	q->crs = crs;
 	for (int i = 0; i < bx->n; i++) {
-		q->classes += space_eval(q->sp, crs, &bx->v[i], excl ? excl->v : NULL,
-					 excl ? excl->n : 0, query_leaf, q);
+		q->classes += space_eval_ix(q->sp, crs, &bx->v[i], excl ? excl->v : NULL,
+					    excl ? excl->n : 0, ix, NULL, 0, query_leaf, q);
 		if (q->found && via_out && !*via_out)
 			*via_out = vias[i];
 		if (q->found && q->definite)
@@ -592,6 +647,19 @@ static bool query_run(Query *q, const CRuleset *crs, const Boxes *bx,
 
 /* ---- the report ---- */
 
+/* The packets of one column of the trust table: the boxes of every row
+ * with a cell in it, in row order. The k-th such row is source row[k],
+ * its boxes bx[start[k]..start[k+1]), and the packets the rows above it
+ * claim are bx[0..start[k]). Every column is built in one pass over the
+ * table, which keeps the cell checks linear in the rows. */
+typedef struct Column {
+	Boxes bx;
+	Vias vias;
+	VEC(int) row;
+	VEC(int) start;		/* one more entry than row */
+	const BoxIndex *ix;	/* of bx */
+} Column;
+
 typedef struct Ctx {
 	const Policy *p;
 	const Ruleset *rs;
@@ -600,13 +668,42 @@ typedef struct Ctx {
 	const CRuleset *crs;
 	Arena *a;
 	ProveStats *st;
+	Column *cols;		/* per service, NULL until built */
 } Ctx;
+
+/* Set up the space and the compiled ruleset of c (columns come later,
+ * when a cell is checked). */
+static void ctx_init(Ctx *c, const Policy *p, const Ruleset *rs,
+		     const ProveOpts *o, ProveStats *st)
+{
+	*c = (Ctx){ p, rs, o, space_new(), NULL, arena_new(), st, NULL };
+	space_add_ruleset(c->sp, rs);
+	space_add_policy(c->sp, p);
+	space_seal(c->sp);
+	c->crs = space_compile(c->sp, rs);
+}
+
+static void ctx_free(Ctx *c)
+{
+	space_free(c->sp);
+	arena_free(c->a);
+}
+
+/* The boxes of source s to the service of sb. */
+static void boxes_of(Space *sp, Arena *a, const Source *s, const SvcBoxes *sb,
+		     Boxes *out, Vias *vias)
+{
+	for (int i = 0; i < s->n_vias; i++)
+		via_boxes(sp, a, &s->vias[i], sb, out, vias);
+}
 
 void prove_source_boxes(Space *sp, Arena *a, const Source *s, const Service *v,
 			Boxes *out, Vias *vias)
 {
-	for (int i = 0; i < s->n_vias; i++)
-		via_boxes(sp, a, &s->vias[i], v, out, vias);
+	SvcBoxes sb;
+
+	svc_boxes(sp, v, &sb);
+	boxes_of(sp, a, s, &sb, out, vias);
 }
 
 /* The boxes of source s to service v (and each one's via clause). */
@@ -660,7 +757,7 @@ static bool prove_clause(Ctx *c, const InvClause *cl, const Service *v, Buf *out
 		return holds;
 	}
 	source_boxes(c, cl->source, v, &bx, &vias);
-	ok = query_run(&q, c->crs, &bx, vias.v, NULL, &via);
+	ok = query_run(&q, c->crs, &bx, vias.v, NULL, NULL, &via);
 	c->st->classes += q.classes;
 	if (ok) {
 		buf_printf(out, "holds (%ld classes)\n", q.classes);
@@ -671,31 +768,110 @@ static bool prove_clause(Ctx *c, const InvClause *cl, const Service *v, Buf *out
 	return false;
 }
 
-/* The boxes of every row above s with a cell in column v. */
-static void rows_above(Ctx *c, const Source *s, const Service *v, Boxes *out)
+int prove_rows_above(Space *sp, Arena *a, const Policy *p, const Source *s,
+		     const Service *v, Boxes *out)
 {
 	Vias vias = { 0 };
+	int n = 0;
 
 	for (int r = 0; r < s->index; r++)
-		if (policy_cell(c->p, r, v->index)->kind != CELL_NONE)
-			source_boxes(c, c->p->sources[r], v, out, &vias);
+		if (policy_cell(p, r, v->index)->kind != CELL_NONE) {
+			prove_source_boxes(sp, a, p->sources[r], v, out, &vias);
+			n++;
+		}
+	return n;
+}
+
+/* Build every column of the trust table, row by row. */
+static void build_columns(Ctx *c)
+{
+	const Policy *p = c->p;
+	size_t size = (size_t)(p->n_services + 1) * sizeof *c->cols;
+	SvcBoxes *sb = arena_alloc(c->a, (size_t)(p->n_services + 1) * sizeof *sb);
+
+	c->cols = arena_alloc(c->a, size);
+	memset(c->cols, 0, size);
+	for (int v = 0; v < p->n_services; v++)
+		if (service_is_network(p->services[v]))
+			svc_boxes(c->sp, p->services[v], &sb[v]);
+	for (int s = 0; s < p->n_sources; s++)
+		for (int v = 0; v < p->n_services; v++) {
+			Column *col = &c->cols[v];
+
+			if (!service_is_network(p->services[v]) ||
+			    policy_cell(p, s, v)->kind == CELL_NONE)
+				continue;
+			vec_push(c->a, &col->row, s);
+			vec_push(c->a, &col->start, col->bx.n);
+			boxes_of(c->sp, c->a, p->sources[s], &sb[v], &col->bx,
+				 &col->vias);
+		}
+	for (int v = 0; v < p->n_services; v++) {
+		Column *col = &c->cols[v];
+
+		vec_push(c->a, &col->start, col->bx.n);
+		col->ix = space_index_boxes(c->sp, col->bx.v, col->bx.n);
+	}
+}
+
+/* Row s's place k in column v (it has a cell there). */
+static int column_place(const Column *col, int s)
+{
+	int lo = 0, hi = col->row.n - 1;
+
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+
+		if (col->row.v[mid] < s)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (col->row.n == 0 || col->row.v[lo] != s)
+		BUG("row %d has no cell in the column", s);
+	return lo;
+}
+
+/* Prove that the ruleset realises the allow/deny cell (s, v): true when
+ * it does; q has the counterexample otherwise, and *via its clause. */
+static bool cell_holds(Ctx *c, const Source *s, const Service *v, Query *q,
+		       const Via **via)
+{
+	const Column *col;
+	Boxes own, excl;
+	int k, i, n;
+	bool ok;
+
+	if (!c->cols)
+		build_columns(c);
+	col = &c->cols[v->index];
+	k = column_place(col, s->index);
+	i = col->start.v[k];
+	n = col->start.v[k + 1] - i;
+	own = (Boxes){ col->bx.v + i, n, n };
+	excl = (Boxes){ col->bx.v, i, i };
+
+	/* the fields query_run reads (the packet and trace are big and
+	 * written only with a counterexample) */
+	q->sp = c->sp;
+	q->bad = policy_cell(c->p, s->index, v->index)->kind == CELL_ALLOW ?
+		PROVE_DROP : PROVE_ACCEPT;
+	q->found = q->definite = false;
+	q->classes = 0;
+	*via = NULL;
+	ok = query_run(q, c->crs, &own, col->vias.v + i, &excl, col->ix, via);
+	c->st->classes += q->classes;
+	return ok;
 }
 
 /* Check one allow/deny cell; false when the ruleset does not realise it. */
 static bool check_cell(Ctx *c, const Source *s, const Service *v, Buf *out)
 {
 	const Cell *cell = policy_cell(c->p, s->index, v->index);
-	Query q = { .sp = c->sp,
-		    .bad = cell->kind == CELL_ALLOW ? PROVE_DROP : PROVE_ACCEPT };
-	Boxes bx = { 0 }, excl = { 0 };
-	Vias vias = { 0 };
-	const Via *via = NULL;
-	bool ok;
+	Query q;
+	const Via *via;
+	bool ok = cell_holds(c, s, v, &q, &via);
 
-	source_boxes(c, s, v, &bx, &vias);
-	rows_above(c, s, v, &excl);
-	ok = query_run(&q, c->crs, &bx, vias.v, &excl, &via);
-	c->st->classes += q.classes;
 	buf_printf(out, "  %-12s %-12s %-5s %s\n", s->name, v->name,
 		   cell->kind == CELL_ALLOW ? "allow" : "deny",
 		   ok ? "realised" : q.definite ? "NOT REALISED" :
@@ -714,24 +890,31 @@ static int list_unknown(const Ruleset *rs, Buf *out)
 		for (int ch = 0; ch < rs->tables[t].n_chains; ch++) {
 			const RsChain *cn = &rs->tables[t].chains[ch];
 
-			for (int r = 0; r < cn->n_rules; r++)
-				for (int m = 0; m < cn->rules[r].n_matches; m++) {
-					const RsMatch *mt = &cn->rules[r].matches[m];
+			for (int r = 0, pos = 0; r < cn->n_rules; r++) {
+				const RsRule *rl = &cn->rules[r];
+
+				/* once per kernel rule (a verdict map's rules share it) */
+				if (r && rl->handle && rl->handle == cn->rules[r - 1].handle)
+					continue;
+				pos++;
+				for (int m = 0; m < rl->n_matches; m++) {
+					const RsMatch *mt = &rl->matches[m];
 
 					if (mt->key != KEY_UNKNOWN)
 						continue;
 					if (out)
 						buf_printf(out, "  %s %s %s rule %d: `%s` (may match or not)\n",
 							   rs_family_name(rs->tables[t].family),
-							   rs->tables[t].name, cn->name, r + 1,
+							   rs->tables[t].name, cn->name, pos,
 							   mt->unknown ? mt->unknown : "?");
 					n++;
 				}
+			}
 		}
 	return n;
 }
 
-static int count_rules(const Ruleset *rs)
+int ruleset_rule_count(const Ruleset *rs)
 {
 	int n = 0;
 
@@ -755,18 +938,14 @@ static void list_ignored(const Ruleset *rs, Buf *out)
 int prove_report(const Policy *p, const Ruleset *rs, const ProveOpts *o,
 		 Buf *out, ProveStats *st)
 {
-	Ctx c = { p, rs, o, space_new(), NULL, NULL, st };
+	Ctx c;
 	ProveStats dummy;
 
 	if (!st)
-		st = c.st = &dummy;
+		st = &dummy;
 	memset(st, 0, sizeof *st);
-	c.a = arena_new();
-	space_add_ruleset(c.sp, rs);
-	space_add_policy(c.sp, p);
-	space_seal(c.sp);
-	c.crs = space_compile(c.sp, rs);
-	st->rules = count_rules(rs);
+	ctx_init(&c, p, rs, o, st);
+	st->rules = ruleset_rule_count(rs);
 	st->unknown = list_unknown(rs, NULL);
 	list_ignored(rs, out);
 	for (int i = 0; i < p->n_invariants; i++) {
@@ -817,8 +996,7 @@ int prove_report(const Policy *p, const Ruleset *rs, const ProveOpts *o,
 	buf_printf(out, "checked %ld classes of packets on %d rules in %d tables%s%s\n",
 		   st->classes, st->rules, rs->n_tables, o && o->what ? " of " : "",
 		   o && o->what ? o->what : "");
-	space_free(c.sp);
-	arena_free(c.a);
+	ctx_free(&c);
 	if (st->invariants_failed)
 		return 1;
 	return st->cells_failed ? 3 : 0;
@@ -866,7 +1044,7 @@ static void diag_failure(Ctx *c, Diag *d, Loc at, const char *what,
 			prove_print_rule(s->rule, &r);
 		diag_note(d, at2, "%s %s %s %s%s%s%s", rs_hook_name(s->hook),
 			  rs_family_name(s->table->family), s->table->name,
-			  s->chain->name, s->rule ? arena_printf(c->a, " rule %d", s->rule_index + 1) : "",
+			  s->chain->name, s->rule ? arena_printf(c->a, " rule %d", rule_pos(s->chain, s->rule_index)) : "",
 			  arena_printf(c->a, " %s", step_verb(c->a, s)),
 			  s->rule ? arena_printf(c->a, ": %s", r.data) : "");
 		buf_free(&r);
@@ -877,13 +1055,10 @@ static void diag_failure(Ctx *c, Diag *d, Loc at, const char *what,
 int prove_policy(const Policy *p, const Ruleset *rs, Diag *d, Buf *report)
 {
 	ProveStats st = { 0 };
-	Ctx c = { p, rs, NULL, space_new(), NULL, arena_new(), &st };
+	Ctx c;
 	int failed = 0;
 
-	space_add_ruleset(c.sp, rs);
-	space_add_policy(c.sp, p);
-	space_seal(c.sp);
-	c.crs = space_compile(c.sp, rs);
+	ctx_init(&c, p, rs, NULL, &st);
 	for (int i = 0; i < p->n_invariants; i++) {
 		const Invariant *inv = &p->invariants[i];
 
@@ -914,7 +1089,7 @@ int prove_policy(const Policy *p, const Ruleset *rs, Diag *d, Buf *report)
 					continue;
 				}
 				source_boxes(&c, cl->source, v, &bx, &vias);
-				if (query_run(&q, c.crs, &bx, vias.v, NULL, &via)) {
+				if (query_run(&q, c.crs, &bx, vias.v, NULL, NULL, &via)) {
 					st.classes += q.classes;
 					continue;
 				}
@@ -933,23 +1108,15 @@ int prove_policy(const Policy *p, const Ruleset *rs, Diag *d, Buf *report)
 			const Source *src = p->sources[s];
 			const Service *svc = p->services[v];
 			const Cell *cell = policy_cell(p, s, v);
-			Query q = { .sp = c.sp,
-				    .bad = cell->kind == CELL_ALLOW ? PROVE_DROP : PROVE_ACCEPT };
-			Boxes bx = { 0 }, excl = { 0 };
-			Vias vias = { 0 };
-			const Via *via = NULL;
+			Query q;
+			const Via *via;
 			char *msg;
 
 			if (!service_is_network(svc) || cell->kind == CELL_NONE)
 				continue;
 			st.cells++;
-			source_boxes(&c, src, svc, &bx, &vias);
-			rows_above(&c, src, svc, &excl);
-			if (query_run(&q, c.crs, &bx, vias.v, &excl, &via)) {
-				st.classes += q.classes;
+			if (cell_holds(&c, src, svc, &q, &via))
 				continue;
-			}
-			st.classes += q.classes;
 			failed++;
 			msg = arena_printf(c.a, "emitter bug: the ruleset does not realise `%s %s %s`",
 					   src->name, cell->kind == CELL_ALLOW ? "allow" : "deny",
@@ -959,7 +1126,6 @@ int prove_policy(const Policy *p, const Ruleset *rs, Diag *d, Buf *report)
 	buf_printf(report, "proved %d invariant clause%s and %d trust cell%s on %ld classes\n",
 		   st.invariants, st.invariants == 1 ? "" : "s", st.cells,
 		   st.cells == 1 ? "" : "s", st.classes);
-	space_free(c.sp);
-	arena_free(c.a);
+	ctx_free(&c);
 	return failed;
 }

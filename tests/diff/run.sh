@@ -22,7 +22,7 @@ while read -r name want args; do
 done <$dir/cases.txt
 
 # the JSON is valid, its keys sorted, and says what the text says
-for name in widened-json changes-json; do
+for name in widened-json changes-json reordered-json; do
 	if jq -e '.changed == true' "$dir/$name.out" >/dev/null &&
 		jq -S . "$dir/$name.out" | cmp -s - <(jq . "$dir/$name.out"); then
 		pass "diff/$name-valid"

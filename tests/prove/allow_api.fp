@@ -1,5 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# policies/default.fp: the Flashpods trust boundary, from the seed's trust model.
+# policies/default.fp with the table saying `containers allow api` (the
+# rootful bridges; the rootless row `jobs` stays deny, as sema requires while the
+# catch-all denies api on lo). The invariant says containers cannot reach
+# api: the compile is rejected with a counterexample packet, the rule that
+# accepts it and the policy line of that rule.
 policy flashpods {
     table inet flashpods;
 }
@@ -10,6 +14,8 @@ source laptop {
 }
 source containers {
     via "podman*", "cni-*";       # rootful bridges, whatever their subnet
+}
+source jobs {
     via user flashpods;           # rootless egress (slirp4netns runs as this user)
 }
 source anyone {
@@ -29,6 +35,7 @@ trust {
                api    rsync  wireguard  token  spire  internet
     laptop     allow  allow  -          -      -      -
     containers allow  deny   -          allow  allow  allow
+    jobs       deny   deny   -          allow  allow  allow
     anyone     deny   deny   allow      -      -      -
 }
 
@@ -63,7 +70,7 @@ mount spire     service spire ro;
 mount token     service token ro;
 
 container {
-    source containers;
+    source jobs;
     engine podman rootless user flashpods uid 990;
     userns keep-id;
     network slirp4netns;

@@ -26,10 +26,16 @@ expect() {
 
 expect default 0 $dir/default.out "$FPC" check policies/default.fp
 expect ranges 0 $dir/ranges.out "$FPC" check $dir/ranges.fp
+expect fromonly 0 $dir/fromonly.out "$FPC" check $dir/fromonly.fp
 expect allow_api 1 $dir/allow_api.err "$FPC" check $dir/allow_api.fp
 expect can_fail 1 $dir/can_fail.err "$FPC" check $dir/can_fail.fp
 expect mutate-drop 1 $dir/mutate-drop.out "$B/tools/prove_mutate" policies/default.fp drop-catch-all
 expect mutate-flip 1 $dir/mutate-flip.out "$B/tools/prove_mutate" policies/default.fp flip-first-input
+# a policy long enough that the prover indexes rules and boxes: the same
+# proof, and the same counterexamples when the ruleset is broken
+expect gen40 0 $dir/gen40.out "$FPC" check $dir/gen40.fp
+expect gen40-flip 1 $dir/gen40-flip.out "$B/tools/prove_mutate" $dir/gen40.fp flip-first-input
+expect gen40-drop 1 $dir/gen40-drop.out "$B/tools/prove_mutate" $dir/gen40.fp drop-catch-all
 
 # the counterexample of allow_api is a packet the ruleset accepts, shown
 # with the policy line of the rule that accepts it
