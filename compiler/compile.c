@@ -4,6 +4,7 @@
  * stages in order: load (parse, sema) -> lower -> prove -> emit every
  * artifact into memory -> write them all atomically.
  */
+#include "classes.h"
 #include "fpc.h"
 
 #include <errno.h>
@@ -38,16 +39,6 @@ static Policy *build(const char *path, Ruleset **rs, Buf *report)
 	}
 	diag_free(d);
 	return p;
-}
-
-static int count_rules(const Ruleset *rs)
-{
-	int n = 0;
-
-	for (int t = 0; t < rs->n_tables; t++)
-		for (int c = 0; c < rs->tables[t].n_chains; c++)
-			n += rs->tables[t].chains[c].n_rules;
-	return n;
 }
 
 /* Write data to a fresh temporary file beside path; its name, or NULL. */
@@ -159,7 +150,7 @@ int cmd_compile(int argc, char **argv)
 	}
 	rc = write_artifacts(p, rs, dir);
 	if (rc == 0)
-		printf("%d rules in %d tables; %s", count_rules(rs), rs->n_tables,
+		printf("%d rules in %d tables; %s", ruleset_rule_count(rs), rs->n_tables,
 		       report.data ? report.data : "\n");
 	buf_free(&report);
 	policy_free(p);
