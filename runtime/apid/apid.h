@@ -268,7 +268,10 @@ typedef struct RunAs {
 } RunAs;
 
 /* Resolve the bundle's container user (checking its pinned uid). The
- * daemon must be root or already that user. 0, or -1 and err. */
+ * daemon must be root or already that user. The children's HOME and
+ * XDG_RUNTIME_DIR are the daemon's own when it already is that user (as a
+ * service manager set them), else the passwd home and /run/user/UID.
+ * 0, or -1 and err. */
 int runas_resolve(const FpBundle *b, RunAs *ra, char *err, size_t errlen);
 /* If root, drop to ra's uid, gid and groups for good; 0 or -1 and err. */
 int runas_drop(const RunAs *ra, char *err, size_t errlen);

@@ -148,6 +148,18 @@ static int engine_inspect(Executor *ex, const char *name, char *state,
 	return rc < 0 ? -1 : 0;
 }
 
+/* Remove container name (`ENGINE rm -f NAME`), waiting for it. */
+static void engine_remove(Executor *ex, const char *name)
+{
+	const char *engine = bundle_container(ex->env.bundle)->engine;
+	char *argv[] = { (char *)engine, "rm", "-f", (char *)name, NULL };
+	char *out;
+
+	if (podman_run_capture(argv, ex->env.child_env, &out, 4096, 60) != 0)
+		apid_log("executor: %s rm -f %s failed", engine, name);
+	free(out);
+}
+
 /* From podman's event log: 1 and *code if container name died, 0 if it
  * has events but no death, -1 if podman has no event of it at all. */
 static int engine_events(Executor *ex, const char *name, int *code)
@@ -177,14 +189,23 @@ static int engine_events(Executor *ex, const char *name, int *code)
 	return found;
 }
 
-/* The pid of a live `podman run --name NAME` left by a previous run of
- * the daemon (its command line names the container), or 0. */
-static pid_t find_runner(const char *name)
+/* The pid of a live `podman run --name NAME` of ours left by a previous run
+ * of the daemon: the one it recorded (same pid, same start time), else one
+ * of our uid whose command line names the container; or 0. */
+static pid_t find_runner(const Job *j)
 {
-	DIR *d = opendir("/proc");
+	const char *name = j->container;
+	struct stat st;
+	char own[64];
+	DIR *d;
 	struct dirent *de;
 	pid_t found = 0;
 
+	snprintf(own, sizeof own, "/proc/%ld", j->runner_pid);
+	if (j->runner_pid > 0 && stat(own, &st) == 0 && st.st_uid == geteuid() &&
+	    proc_start_time((pid_t)j->runner_pid) == j->runner_start)
+		return (pid_t)j->runner_pid;
+	d = opendir("/proc");
 	if (!d)
 		return 0;
 	while (!found && (de = readdir(d))) {
@@ -194,6 +215,9 @@ static pid_t find_runner(const char *name)
 		bool saw_run = false, want_name = false;
 
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s", de->d_name);
+		if (stat(path, &st) < 0 || st.st_uid != geteuid())
 			continue;
 		snprintf(path, sizeof path, "/proc/%s/cmdline", de->d_name);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -234,25 +258,43 @@ static JobStatus final_status(const Running *rj, bool cancelled, bool has_code,
 	return code == 0 ? JOB_COMPLETED : JOB_FAILED;
 }
 
-/* Record the end of job id (running or cancelling) in the store. */
+/* Record the end of job id (running or cancelling) in the store: STORE_OK,
+ * STORE_NOTFOUND (in neither status), or STORE_ERROR. */
+static StoreResult finish_once(Executor *ex, const char *id, const Running *rj,
+			       const Job *j, bool oom)
+{
+	JobStatus st = final_status(rj, rj && rj->cancelled, j->has_exit_code, j->exit_code, oom);
+	StoreResult r = store_transition(ex->env.store, id, JOB_RUNNING, st, j);
+
+	if (r == STORE_NOTFOUND) {
+		st = final_status(rj, true, j->has_exit_code, j->exit_code, oom);
+		r = store_transition(ex->env.store, id, JOB_CANCELLING, st, j);
+	}
+	if (r == STORE_OK)
+		apid_log("job %s: %s (exit %d)", id, job_status_name(st),
+			 j->has_exit_code ? j->exit_code : -1);
+	return r;
+}
+
+/* Record the end of job id, retrying for about a minute while the store
+ * fails (a restart's reconciliation settles it if that is not enough). */
 static void finish(Executor *ex, const char *id, const Running *rj, bool has_code,
 		   int code, bool oom, const char *error)
 {
 	Job j = { 0 };
-	JobStatus st;
 
 	j.has_exit_code = has_code;
 	j.exit_code = code;
 	j.error = (char *)error;
 	j.finished_ms = now_ms();
-	st = final_status(rj, rj && rj->cancelled, has_code, code, oom);
-	if (store_transition(ex->env.store, id, JOB_RUNNING, st, &j) == STORE_OK) {
-		apid_log("job %s: %s (exit %d)", id, job_status_name(st), has_code ? code : -1);
-		return;
+	for (int attempt = 0; finish_once(ex, id, rj, &j, oom) == STORE_ERROR; attempt++) {
+		if (attempt == 12) {
+			apid_log("job %s: its end could not be recorded; the next start will", id);
+			return;
+		}
+		apid_log("job %s: the store failed recording its end; retrying", id);
+		sleep(1);
 	}
-	st = final_status(rj, true, has_code, code, oom);
-	if (store_transition(ex->env.store, id, JOB_CANCELLING, st, &j) == STORE_OK)
-		apid_log("job %s: %s (exit %d)", id, job_status_name(st), has_code ? code : -1);
 }
 
 /* Fail a queued job that could not be started. */
@@ -353,6 +395,7 @@ static void start_job(Executor *ex, Job *j)
 	FpJob fj;
 	Running *rj;
 	Job upd = { 0 };
+	StoreResult sr;
 	int log;
 
 	job_to_fpjob(j, &fj);
@@ -377,8 +420,14 @@ static void start_job(Executor *ex, Job *j)
 	rj = running_new(j->id, argv_name(argv), RJ_CHILD);
 	upd.started_ms = now_ms();
 	upd.container = rj->name;
-	if (store_transition(ex->env.store, j->id, JOB_QUEUED, JOB_RUNNING, &upd) != STORE_OK) {
-		/* cancelled (or the store failed) meanwhile: not ours to run */
+	sr = store_transition(ex->env.store, j->id, JOB_QUEUED, JOB_RUNNING, &upd);
+	if (sr != STORE_OK) {
+		/* cancelled meanwhile: not ours to run; the store failed: later */
+		if (sr == STORE_ERROR) {
+			pthread_mutex_lock(&ex->lock);
+			ex->queued_hint = true;
+			pthread_mutex_unlock(&ex->lock);
+		}
 		running_free(rj);
 		close(log);
 		bundle_argv_free(argv);
@@ -593,10 +642,23 @@ static void reconcile_job(Executor *ex, const Job *j)
 		return;
 	}
 	r = engine_inspect(ex, j->container, state, sizeof state, &code, &oom);
-	runner = find_runner(j->container);
+	runner = find_runner(j);
 	if (r == 1 && (!strcmp(state, "exited") || !strcmp(state, "stopped"))) {
 		Running tmp = { .cancelled = cancelling };
 		finish(ex, j->id, &tmp, true, code, oom && code == 137, NULL);
+		return;
+	}
+	if (r == 1 && !runner && (!strcmp(state, "created") || !strcmp(state, "configured") ||
+				  !strcmp(state, "initialized"))) {
+		/* made but never started, and nothing left to start it */
+		engine_remove(ex, j->container);
+		if (cancelling) {
+			Running tmp = { .cancelled = true };
+			finish(ex, j->id, &tmp, false, 0, false, NULL);
+		} else if (store_transition(ex->env.store, j->id, JOB_RUNNING, JOB_QUEUED,
+					    NULL) == STORE_OK) {
+			apid_log("job %s: its container never started, queued again", j->id);
+		}
 		return;
 	}
 	if (r == 1 || runner) {

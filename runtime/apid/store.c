@@ -3,7 +3,7 @@
  * store.c: jobs in SQLite. WAL journal, synchronous=FULL: a job is on disk
  * before the 201 that acknowledges it. Each thread gets its own connection
  * (readers never wait for each other); writers serialise in SQLite with a
- * busy timeout.
+ * busy timeout of 5 s.
  */
 #include "apid.h"
 
@@ -13,11 +13,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+enum { STORE_BUSY_MS = 5000, STMT_CACHE = 16 };
+
+/* One thread's connection and its prepared statements, by SQL text (each
+ * is a string literal, so its address names it). */
+typedef struct Conn {
+	sqlite3 *db;
+	const char *sql[STMT_CACHE];
+	sqlite3_stmt *st[STMT_CACHE];
+} Conn;
+
 struct Store {
 	char *path;
 	pthread_key_t key;
 	pthread_mutex_t lock;
-	sqlite3 **conns;	/* every connection opened, closed at the end */
+	Conn **conns;		/* every connection opened, closed at the end */
 	int n_conns, cap_conns;
 };
 
@@ -102,7 +112,9 @@ static sqlite3 *conn_open(const char *path, char *err, size_t errlen)
 		sqlite3_close(db);
 		return NULL;
 	}
-	sqlite3_busy_timeout(db, 10000);
+	/* shorter than the default --request-timeout (10 s): a client waiting
+	 * on a locked database hears 503, not a closed connection */
+	sqlite3_busy_timeout(db, STORE_BUSY_MS);
 	if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 			 " PRAGMA foreign_keys=ON;", NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(db));
@@ -179,8 +191,11 @@ Store *store_open(const char *path, char *err, size_t errlen)
 	s->conns = calloc((size_t)s->cap_conns, sizeof *s->conns);
 	if (!s->path || !s->conns)
 		abort();
-	s->conns[s->n_conns++] = db;
-	pthread_setspecific(s->key, db);
+	s->conns[s->n_conns] = calloc(1, sizeof **s->conns);
+	if (!s->conns[s->n_conns])
+		abort();
+	s->conns[s->n_conns]->db = db;
+	pthread_setspecific(s->key, s->conns[s->n_conns++]);
 	return s;
 }
 
@@ -189,8 +204,12 @@ void store_close(Store *s)
 {
 	if (!s)
 		return;
-	for (int i = 0; i < s->n_conns; i++)
-		sqlite3_close_v2(s->conns[i]);
+	for (int i = 0; i < s->n_conns; i++) {
+		for (int k = 0; k < STMT_CACHE; k++)
+			sqlite3_finalize(s->conns[i]->st[k]);
+		sqlite3_close_v2(s->conns[i]->db);
+		free(s->conns[i]);
+	}
 	pthread_key_delete(s->key);
 	pthread_mutex_destroy(&s->lock);
 	free(s->conns);
@@ -199,16 +218,20 @@ void store_close(Store *s)
 }
 
 /* This thread's connection, opened on first use (NULL on failure). */
-static sqlite3 *conn(Store *s)
+static Conn *thread_conn(Store *s)
 {
-	sqlite3 *db = pthread_getspecific(s->key);
+	Conn *c = pthread_getspecific(s->key);
 	char err[256];
 
-	if (db)
-		return db;
-	db = conn_open(s->path, err, sizeof err);
-	if (!db) {
+	if (c)
+		return c;
+	c = calloc(1, sizeof *c);
+	if (!c)
+		abort();
+	c->db = conn_open(s->path, err, sizeof err);
+	if (!c->db) {
 		apid_log("store: %s", err);
+		free(c);
 		return NULL;
 	}
 	pthread_mutex_lock(&s->lock);
@@ -218,25 +241,62 @@ static sqlite3 *conn(Store *s)
 		if (!s->conns)
 			abort();
 	}
-	s->conns[s->n_conns++] = db;
+	s->conns[s->n_conns++] = c;
 	pthread_mutex_unlock(&s->lock);
-	pthread_setspecific(s->key, db);
-	return db;
+	pthread_setspecific(s->key, c);
+	return c;
 }
 
-/* A prepared statement on this thread's connection (NULL: logged). */
+/* This thread's database handle (NULL on failure). */
+static sqlite3 *conn(Store *s)
+{
+	Conn *c = thread_conn(s);
+
+	return c ? c->db : NULL;
+}
+
+/* A prepared statement for sql (a string literal) on this thread's
+ * connection, from its cache when it was prepared before (NULL: logged).
+ * Give it back with release(). */
 static sqlite3_stmt *prep(Store *s, const char *sql)
 {
-	sqlite3 *db = conn(s);
+	Conn *c = thread_conn(s);
 	sqlite3_stmt *st = NULL;
+	int slot = -1;
 
-	if (!db)
+	if (!c)
 		return NULL;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		apid_log("store: %s: %s", sql, sqlite3_errmsg(db));
+	for (int i = 0; i < STMT_CACHE; i++) {
+		if (c->sql[i] == sql)
+			return c->st[i];
+		if (!c->sql[i] && slot < 0)
+			slot = i;
+	}
+	if (sqlite3_prepare_v3(c->db, sql, -1, slot >= 0 ? SQLITE_PREPARE_PERSISTENT : 0,
+			       &st, NULL) != SQLITE_OK) {
+		apid_log("store: %s: %s", sql, sqlite3_errmsg(c->db));
 		return NULL;
 	}
+	if (slot >= 0) {
+		c->sql[slot] = sql;
+		c->st[slot] = st;
+	}
 	return st;
+}
+
+/* Done with st from prep(): reset (ending its read or write) and keep it
+ * if cached, else finalize it. */
+static void release(Store *s, sqlite3_stmt *st)
+{
+	Conn *c = thread_conn(s);
+
+	for (int i = 0; c && i < STMT_CACHE; i++)
+		if (c->st[i] == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return;
+		}
+	sqlite3_finalize(st);
 }
 
 static char *col_str(sqlite3_stmt *st, int i, size_t *len)
@@ -313,7 +373,7 @@ static StoreResult get_by(Store *s, const char *sql, const char *v, Job *out)
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		row_to_job(st, out);
-	sqlite3_finalize(st);
+	release(s, st);
 	return rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOTFOUND : STORE_ERROR;
 }
 
@@ -376,17 +436,23 @@ StoreResult store_insert(Store *s, const Job *j, Job *existing)
 	bind_text(st, 14, job_status_name(JOB_QUEUED));
 	sqlite3_bind_int64(st, 15, j->created_ms);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	release(s, st);
 	if (rc != SQLITE_DONE) {
 		apid_log("store: insert %s: %s", j->id, sqlite3_errmsg(conn(s)));
 		exec_sql(s, "ROLLBACK");
 		return STORE_ERROR;
 	}
-	return exec_sql(s, "COMMIT");
+	if (exec_sql(s, "COMMIT") != STORE_OK) {
+		/* a commit that failed leaves the transaction open: end it, or
+		 * every later BEGIN on this connection fails */
+		exec_sql(s, "ROLLBACK");
+		return STORE_ERROR;
+	}
+	return STORE_OK;
 }
 
 /* Collect the rows of a prepared statement into a heap array. */
-static StoreResult collect(sqlite3_stmt *st, Job **out, int *n)
+static StoreResult collect(Store *s, sqlite3_stmt *st, Job **out, int *n)
 {
 	int cap = 8, rc;
 
@@ -403,7 +469,7 @@ static StoreResult collect(sqlite3_stmt *st, Job **out, int *n)
 		}
 		row_to_job(st, &(*out)[(*n)++]);
 	}
-	sqlite3_finalize(st);
+	release(s, st);
 	return rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
 }
 
@@ -418,7 +484,7 @@ StoreResult store_list(Store *s, int status, int limit, Job **out, int *n)
 		return STORE_ERROR;
 	bind_text(st, 1, status < 0 ? NULL : job_status_name((JobStatus)status));
 	sqlite3_bind_int(st, 2, limit);
-	return collect(st, out, n);
+	return collect(s, st, out, n);
 }
 
 /* see apid.h */
@@ -432,7 +498,7 @@ StoreResult store_by_status(Store *s, JobStatus status, int limit, Job **out,
 		return STORE_ERROR;
 	bind_text(st, 1, job_status_name(status));
 	sqlite3_bind_int(st, 2, limit);
-	return collect(st, out, n);
+	return collect(s, st, out, n);
 }
 
 /* see apid.h */
@@ -470,7 +536,7 @@ StoreResult store_transition(Store *s, const char *id, JobStatus from,
 		sqlite3_bind_int64(st, 6, j->finished_ms);
 	}
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	release(s, st);
 	if (rc != SQLITE_DONE) {
 		apid_log("store: update %s: %s", id, sqlite3_errmsg(conn(s)));
 		return STORE_ERROR;
@@ -491,6 +557,6 @@ StoreResult store_set_runner(Store *s, const char *id, long pid, long long start
 	sqlite3_bind_int64(st, 2, pid);
 	sqlite3_bind_int64(st, 3, start);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	release(s, st);
 	return rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
 }

@@ -34,7 +34,9 @@ int runas_resolve(const FpBundle *b, RunAs *ra, char *err, size_t errlen)
 {
 	const FpContainer *c = bundle_container(b);
 	struct passwd *pw;
+	const char *home, *xdg;
 	char rt[64];
+	bool same;
 	int n = 0;
 
 	memset(ra, 0, sizeof *ra);
@@ -59,20 +61,28 @@ int runas_resolve(const FpBundle *b, RunAs *ra, char *err, size_t errlen)
 			 (long)geteuid(), c->user);
 		return -1;
 	}
+	/* Started as the user (a service manager set its HOME and runtime
+	 * directory, e.g. the NixOS unit's /run/flashpods-apid): keep them.
+	 * Dropping from root: root's are not the user's; use the passwd home
+	 * and /run/user/UID. */
+	same = geteuid() == pw->pw_uid;
+	home = same && getenv("HOME") && getenv("HOME")[0] == '/' ? getenv("HOME") : pw->pw_dir;
+	snprintf(rt, sizeof rt, "/run/user/%ld", (long)pw->pw_uid);
+	xdg = same && getenv("XDG_RUNTIME_DIR") && getenv("XDG_RUNTIME_DIR")[0] == '/' ?
+		getenv("XDG_RUNTIME_DIR") : rt;
 	ra->uid = pw->pw_uid;
 	ra->gid = pw->pw_gid;
 	ra->name = strdup(pw->pw_name);
-	ra->home = strdup(pw->pw_dir);
+	ra->home = strdup(home);
 	ra->env = calloc(8 + sizeof pass_env / sizeof *pass_env, sizeof *ra->env);
 	if (!ra->name || !ra->home || !ra->env)
 		abort();
-	snprintf(rt, sizeof rt, "/run/user/%ld", (long)pw->pw_uid);
 	ra->env[n++] = env_pair("PATH", "/run/wrappers/bin:/run/current-system/sw/bin:"
 				"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-	ra->env[n++] = env_pair("HOME", pw->pw_dir);
+	ra->env[n++] = env_pair("HOME", home);
 	ra->env[n++] = env_pair("USER", pw->pw_name);
 	ra->env[n++] = env_pair("LOGNAME", pw->pw_name);
-	ra->env[n++] = env_pair("XDG_RUNTIME_DIR", rt);
+	ra->env[n++] = env_pair("XDG_RUNTIME_DIR", xdg);
 	for (size_t i = 0; i < sizeof pass_env / sizeof *pass_env; i++)
 		if (getenv(pass_env[i]))
 			ra->env[n++] = env_pair(pass_env[i], getenv(pass_env[i]));

@@ -164,6 +164,11 @@ static int get_string(const json_t *body, const char *field, bool required,
 		field_error(e, "empty_field", field, "'%s' must not be empty", field);
 		return -1;
 	}
+	if (strlen(json_string_value(v)) != json_string_length(v)) {
+		field_error(e, "invalid_string", field, "'%s' must not contain a NUL character",
+			    field);
+		return -1;
+	}
 	if (json_string_length(v) > max) {
 		api_error_set(e, 400, "field_too_long",
 			      json_pack("{s:s,s:I}", "field", field, "max_bytes", (json_int_t)max),
@@ -321,7 +326,8 @@ int validate_job(const FpBundle *b, const json_t *body, Job *j, ApiError *e)
 		field_error(e, "invalid_type", "type", "'type' must be a string");
 		return -1;
 	}
-	p = bundle_privilege(b, json_string_value(v));
+	p = strlen(json_string_value(v)) == json_string_length(v) ?
+		bundle_privilege(b, json_string_value(v)) : NULL;
 	if (!p) {
 		int n;
 		const FpPrivilege *all = bundle_privileges(b, &n);

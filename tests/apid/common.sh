@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Sourced by the apid and containers suites (after tests/lib.sh): a real
-# fp-apid on 127.0.0.1, run as root and dropping to `flashpods`, with a
+# Sourced by tests/apid/run.sh (and bench/apid.sh) after tests/lib.sh: a
+# real fp-apid on 127.0.0.1, run as root and dropping to `flashpods`, with a
 # policy compiled by fpc from tests/apid/policy.fp.in, and curl helpers.
 
 APID=${APID:-$B/fp-apid}
@@ -51,9 +51,20 @@ apid_free_port() {
 
 # apid_start [ARGS...]: start fp-apid (log in $SCRATCH/apid.log) and wait
 # until /health answers; APID_PID is its pid. Killed when the suite exits.
+# With APID_CGROUP set (a cgroup v1 directory) it starts inside that cgroup;
+# with APID_AS_USER set it starts as flashpods (not root) with the token
+# file $SCRATCH/run/api-token and the environment a service manager gives.
 apid_start() {
-	"$APID" -b "$BUNDLE" -t "$SCRATCH/api-token" --db "$DB" --log-dir "$LOGS" "$@" \
-		>> "$SCRATCH/apid.log" 2>&1 &
+	(
+		[ -z "${APID_CGROUP:-}" ] || echo "$BASHPID" > "$APID_CGROUP/cgroup.procs" || exit 1
+		if [ -n "${APID_AS_USER:-}" ]; then
+			exec setpriv --reuid=flashpods --regid=flashpods --init-groups \
+				env -i HOME="$FLASHPODS_HOME" XDG_RUNTIME_DIR="/run/user/$FLASHPODS_UID" \
+				PATH=/usr/sbin:/usr/bin:/sbin:/bin CONTAINERS_CONF="$CONTAINERS_CONF" \
+				"$APID" -b "$BUNDLE" -t "$SCRATCH/run/api-token" --db "$DB" --log-dir "$LOGS" "$@"
+		fi
+		exec "$APID" -b "$BUNDLE" -t "$SCRATCH/api-token" --db "$DB" --log-dir "$LOGS" "$@"
+	) >> "$SCRATCH/apid.log" 2>&1 &
 	APID_PID=$!
 	on_exit "kill -9 $APID_PID"
 	local i
@@ -105,4 +116,24 @@ wait_status() {
 	done
 	echo "$st"
 	return 1
+}
+
+# memcg_new NAME BYTES: a memory cgroup (v1) below the suite's own, limited
+# to BYTES, in MEMCG; removed when the suite exits (processes left in it
+# are moved back up first). Fails where there is none.
+memcg_new() {
+	local parent
+	parent=/sys/fs/cgroup/memory$(awk -F: '$2 == "memory" { print $3 }' /proc/self/cgroup)
+	[ -d "$parent" ] || return 1
+	MEMCG=$parent/$1-$$
+	mkdir "$MEMCG" && echo "$2" > "$MEMCG/memory.limit_in_bytes" || return 1
+	on_exit "memcg_remove '$MEMCG'"
+}
+
+# memcg_remove DIR: move what still runs in DIR to its parent, remove it.
+memcg_remove() {
+	local p
+	[ -d "$1" ] || return 0
+	for p in $(cat "$1/cgroup.procs"); do echo "$p" > "$1/../cgroup.procs"; done
+	rmdir "$1"
 }
