@@ -130,7 +130,7 @@ int apid_run(const ApidConfig *cfg)
 	Store *store = NULL;
 	Executor *ex = NULL;
 	Server *srv = NULL;
-	RateLimiter *rl = NULL;
+	RateLimit *rl = NULL;
 	sigset_t set;
 	int fd = -1, rc = 1, sig = 0;
 
@@ -160,6 +160,10 @@ int apid_run(const ApidConfig *cfg)
 	if (!ex)
 		goto fail;
 	rl = ratelimit_new((double)cfg->rate, (double)cfg->burst);
+	if (!rl) {
+		snprintf(err, sizeof err, "out of memory");
+		goto fail;
+	}
 	ServerEnv se = { .cfg = cfg, .bundle = b, .token = token, .store = store,
 			 .executor = ex, .rl = rl };
 	srv = server_start(&se, fd, err, sizeof err);

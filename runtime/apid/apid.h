@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "bundle.h"
+#include "ratelimit.h"
 
 #define APID_VERSION "0.1.0"
 #define APID_ID_MAX 64		/* job ids, client job ids, files ids */
@@ -90,16 +91,7 @@ int auth_load_token(const char *path, char *out, char *err, size_t errlen);
  * time independent of where they differ. */
 AuthResult auth_check(const char *token, const char *header);
 
-/* ---- ratelimit.c: token buckets per peer address ----------------------- */
-
-typedef struct RateLimiter RateLimiter;
-
-/* rate tokens/s, burst capacity; rate 0 disables limiting. */
-RateLimiter *ratelimit_new(double rate, double burst);
-void ratelimit_free(RateLimiter *rl);
-/* Take a token for peer sa at monotonic time now: 0 if allowed, else the
- * whole seconds (>= 1) after which one is available. */
-int ratelimit_take(RateLimiter *rl, const struct sockaddr *sa, double now);
+/* rate limiting: runtime/lib/ratelimit.h, keyed by peer address */
 
 /* ---- store.c: jobs in SQLite ------------------------------------------- */
 
@@ -287,7 +279,7 @@ typedef struct ServerEnv {
 	const char *token;
 	Store *store;
 	Executor *executor;
-	RateLimiter *rl;
+	RateLimit *rl;
 } ServerEnv;
 
 /* Bind the listening socket (before privileges are dropped). -1 and err. */

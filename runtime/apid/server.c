@@ -265,7 +265,7 @@ static int gate(Server *s, struct MHD_Connection *c, const char *url,
 			      env->cfg->service);
 		return -1;
 	}
-	wait = ratelimit_take(env->rl, sa, mono_now());
+	wait = ratelimit_take(env->rl, ratekey_addr(sa), mono_now());
 	if (wait) {
 		api_error_set(e, 429, "rate_limited",
 			      json_pack("{s:i}", "retry_after_seconds", wait),

@@ -366,7 +366,7 @@ static enum MHD_Result get_tokens(Server *s, struct MHD_Connection *c,
 	enum MHD_Result ret;
 	char retry[16];
 
-	x.retry_after = ratelimit_take(s->rl, p->uid, now_mono());
+	x.retry_after = ratelimit_take(s->rl, ratekey_uid(p->uid), now_mono());
 	if (x.retry_after) {
 		x.status = MHD_HTTP_TOO_MANY_REQUESTS;
 		x.error = "rate_limited";
@@ -398,7 +398,7 @@ static enum MHD_Result get_health(Server *s, struct MHD_Connection *c,
 {
 	Snapshot *snap;
 	json_t *o;
-	int wait = ratelimit_take(s->rl, p->uid, now_mono());
+	int wait = ratelimit_take(s->rl, ratekey_uid(p->uid), now_mono());
 	char retry[16];
 
 	if (wait) {

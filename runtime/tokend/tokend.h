@@ -24,6 +24,7 @@
 
 #include "base.h"
 #include "bundle.h"
+#include "ratelimit.h"
 
 /* The audience every JWT-SVID presented here must carry (CONTEXT.md). */
 #define TOKEND_AUDIENCE "flashpods-token-service"
@@ -202,16 +203,7 @@ Snapshot *config_load(const TokendConfig *cfg, char *err, size_t errlen);
  * TOKEND_EXIT_USAGE after printing the mistake and usage to stderr. */
 int config_parse_args(TokendConfig *cfg, int argc, char **argv);
 
-/* --- ratelimit.c ---------------------------------------------------- */
-
-typedef struct RateLimit RateLimit;
-
-/* A token bucket per uid: rate per second, burst capacity. rate 0: off. */
-RateLimit *ratelimit_new(double rate, double burst);
-void ratelimit_free(RateLimit *rl);
-/* Take one token for uid at monotonic time now_s. Returns 0 if allowed,
- * else the whole seconds to wait (>= 1). Thread-safe. */
-int ratelimit_take(RateLimit *rl, uid_t uid, double now_s);
+/* rate limiting: runtime/lib/ratelimit.h, keyed by SO_PEERCRED uid */
 
 /* --- audit.c -------------------------------------------------------- */
 
