@@ -123,8 +123,12 @@ int server_listen(const ApidConfig *cfg, const FpBundle *b, char *err, size_t er
 		snprintf(err, errlen, "listen address '%s' is not ADDR:PORT", where);
 		return -1;
 	}
+	/* free-bind: at boot the policy's address (on wg0) may not be up yet */
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+	    (ss.ss_family == AF_INET6
+		     ? setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof one)
+		     : setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof one)) < 0 ||
 	    bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 512) < 0) {
 		snprintf(err, errlen, "listen on %s: %s", where, strerror(errno));
 		if (fd >= 0)

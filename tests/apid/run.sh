@@ -254,6 +254,27 @@ else
 fi
 apid_stop
 
+# ---- free-bind: the policy's address may come up after the daemon (wg0 at
+# boot); 192.0.2.77 is on no interface here, and the daemon still listens.
+"$APID" -b "$BUNDLE" -t "$SCRATCH/api-token" --db "$SCRATCH/db/freebind.db" \
+	--log-dir "$LOGS" --listen "192.0.2.77:$(apid_free_port)" > "$SCRATCH/freebind.log" 2>&1 &
+fb_pid=$!
+on_exit "kill -9 $fb_pid"
+for _ in $(seq 200); do
+	grep -q 'serving policy' "$SCRATCH/freebind.log" && break
+	kill -0 "$fb_pid" 2>/dev/null || break
+	sleep 0.05
+done
+if grep -q 'listening on 192.0.2.77:' "$SCRATCH/freebind.log" &&
+	grep -q 'serving policy' "$SCRATCH/freebind.log"; then
+	pass listen_address_not_up_yet
+else
+	fail listen_address_not_up_yet "$(tail -3 "$SCRATCH/freebind.log")"
+fi
+kill "$fb_pid" 2>/dev/null
+wait "$fb_pid" 2>/dev/null
+cat "$SCRATCH/freebind.log" >> "$SCRATCH/apid.log"
+
 # ---- every run of the daemon above: no sanitizer report (ASan builds) --------
 if grep -q 'Sanitizer\|runtime error:' "$SCRATCH/apid.log"; then
 	fail sanitizer_clean "$(grep -m5 -A5 'Sanitizer\|runtime error:' "$SCRATCH/apid.log")"
