@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <stdarg.h>
 #include <unistd.h>
@@ -45,18 +46,28 @@ char *xstrdup(const char *s)
 	return memcpy(xmalloc(n), s, n);
 }
 
-/* Blocks are chained; a request larger than a block gets a block of its own. */
+/* Blocks are chained; a request larger than a quarter block gets a block
+ * of its own. Blocks grow with the arena (an eighth of what it holds, up
+ * to ARENA_MAX_BLOCK), so a large policy takes few, large blocks. A block
+ * is zeroed when made and no byte is handed out twice, so every
+ * allocation is zeroed already. */
 struct Block {
 	struct Block *next;
 	size_t used, size;
+	size_t mapped;		/* bytes mmap()ed, 0: from malloc */
 	max_align_t data[];
 };
 
 struct Arena {
 	struct Block *head;
+	size_t total;		/* bytes in all blocks */
 };
 
-enum { ARENA_BLOCK = 64 * 1024 };
+enum {
+	ARENA_BLOCK = 64 * 1024,
+	ARENA_MAPPED = 2 << 20,		/* from here on: fresh mmap()ed pages */
+	ARENA_MAX_BLOCK = 64 << 20,
+};
 
 Arena *arena_new(void)
 {
@@ -71,9 +82,34 @@ void arena_free(Arena *a)
 		return;
 	for (b = a->head; b; b = next) {
 		next = b->next;
-		free(b);
+		if (b->mapped)
+			munmap(b, b->mapped);
+		else
+			free(b);
 	}
 	free(a);
+}
+
+/* A zeroed block for size bytes, counted in a's total. A big one is
+ * mapped: fresh pages are zero, where calloc() may have to clear reused
+ * heap memory. */
+static struct Block *block_new(Arena *a, size_t size)
+{
+	size_t len = sizeof(struct Block) + size;
+	struct Block *b;
+
+	if (size >= ARENA_MAPPED) {
+		b = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+		if (b == MAP_FAILED)
+			BUG("out of memory (%zu bytes)", len);
+		b->mapped = len;
+	} else {
+		b = xcalloc(1, len);
+	}
+	b->size = size;
+	a->total += size;
+	return b;
 }
 
 void *arena_alloc(Arena *a, size_t n)
@@ -83,18 +119,31 @@ void *arena_alloc(Arena *a, size_t n)
 	void *p;
 
 	n = (n + align - 1) / align * align;
+	if (n > ARENA_BLOCK / 4) {
+		/* a block of its own, behind the head so the head's free
+		 * space stays in use */
+		b = block_new(a, n);
+		b->used = n;
+		if (a->head) {
+			b->next = a->head->next;
+			a->head->next = b;
+		} else {
+			a->head = b;
+		}
+		return b->data;
+	}
 	if (!b || b->size - b->used < n) {
-		size_t size = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+		size_t size = a->total / 8;
 
-		b = xmalloc(sizeof(*b) + size);
-		b->size = size;
-		b->used = 0;
+		size = size < ARENA_BLOCK ? ARENA_BLOCK :
+		       size > ARENA_MAX_BLOCK ? ARENA_MAX_BLOCK : size;
+		b = block_new(a, size);
 		b->next = a->head;
 		a->head = b;
 	}
 	p = (char *)b->data + b->used;
 	b->used += n;
-	return memset(p, 0, n);
+	return p;
 }
 
 char *arena_strndup(Arena *a, const char *s, size_t n)

@@ -576,6 +576,8 @@ typedef struct Query {
 	int bad;		/* the outcome that refutes the claim */
 	bool found;		/* a counterexample was found */
 	bool definite;		/* ... that needs no assumption */
+	bool blind;		/* ... accepted by what is modelled, but a chain
+				   of an unmodelled table may drop it */
 	Packet pkt;
 	Trace tr;
 	long classes;
@@ -645,6 +647,103 @@ static bool query_run(Query *q, const CRuleset *crs, const Boxes *bx,
 	return !q->found;
 }
 
+/* ---- tables the prover does not model ---- */
+
+/* A base chain of a table of another family than inet, ip or ip6 that can
+ * see, and may drop, packets of the paths in `paths` (a bit per PktPath):
+ * a netdev ingress chain sees a packet arriving on its device (and one a
+ * local process sends, back in on lo), an egress chain the packets sent
+ * out of its device; a bridge chain sees the frames of a bridge's ports.
+ * The importer does not keep the device, so every device is assumed. */
+typedef struct Blind {
+	const RsTable *t;
+	const RsChain *c;
+	int paths;
+} Blind;
+
+typedef VEC(Blind) Blinds;
+
+static bool is_base_chain(const RsChain *c)
+{
+	return c->hook != HOOK_NONE || c->type;
+}
+
+/* The hook of base chain c, for reports (a netdev chain that is no
+ * ingress chain is an egress one). */
+static const char *blind_hook(const RsTable *t, const RsChain *c)
+{
+	if (c->hook != HOOK_NONE)
+		return rs_hook_name(c->hook);
+	return t->family == RS_NETDEV ? "egress" : "unknown";
+}
+
+/* The packet paths a base chain c of a table of family f sees: none for
+ * arp, nor for a bridge's forward, output and postrouting hooks (frames
+ * between its ports, or that this host sends). */
+static int chain_paths(RsFamily f, const RsChain *c)
+{
+	if (f == RS_NETDEV)
+		return 1 << PKT_NET | 1 << PKT_LOCAL;
+	if (f != RS_BRIDGE || !c)
+		return f == RS_BRIDGE ? 1 << PKT_NET : 0;
+	return c->hook == HOOK_PREROUTING || c->hook == HOOK_INPUT ? 1 << PKT_NET : 0;
+}
+
+/* Can chain ci of t end a packet's way, by itself or through the chains
+ * it jumps to: a drop or reject, a base chain's drop policy, or a rule
+ * with an undecodable part and a verdict (it may be `fwd`, `queue`, ...,
+ * which the importer reads as an unknown accept)? seen: chains visited. */
+static bool chain_may_drop(const RsTable *t, int ci, bool *seen)
+{
+	const RsChain *c = &t->chains[ci];
+
+	if (seen[ci])
+		return false;
+	seen[ci] = true;
+	if (is_base_chain(c) && c->policy == VERDICT_DROP)
+		return true;
+	for (int r = 0; r < c->n_rules; r++) {
+		const RsRule *rl = &c->rules[r];
+		const RsChain *to = rl->target ? rs_chain(t, rl->target) : NULL;
+
+		if (rl->verdict == VERDICT_DROP || rl->verdict == VERDICT_REJECT)
+			return true;
+		if (rl->verdict == VERDICT_ACCEPT)
+			for (int m = 0; m < rl->n_matches; m++)
+				if (rl->matches[m].key == KEY_UNKNOWN)
+					return true;
+		if (to && chain_may_drop(t, (int)(to - t->chains), seen))
+			return true;
+	}
+	return false;
+}
+
+/* The base chains of rs's unmodelled tables that may drop packets the
+ * prover reasons about, into out (arena a); *paths: the paths they see. */
+static void find_blind(Arena *a, const Ruleset *rs, Blinds *v, int *paths)
+{
+	*paths = 0;
+	for (int t = 0; t < rs->n_tables; t++) {
+		const RsTable *tb = &rs->tables[t];
+		bool *seen;
+
+		if (!chain_paths(tb->family, NULL))
+			continue;
+		seen = arena_alloc(a, (size_t)tb->n_chains + 1);
+		for (int ch = 0; ch < tb->n_chains; ch++) {
+			int fp = chain_paths(tb->family, &tb->chains[ch]);
+
+			if (!is_base_chain(&tb->chains[ch]) || !fp)
+				continue;
+			memset(seen, 0, (size_t)tb->n_chains + 1);
+			if (!chain_may_drop(tb, ch, seen))
+				continue;
+			vec_push(a, v, ((Blind){ tb, &tb->chains[ch], fp }));
+			*paths |= fp;
+		}
+	}
+}
+
 /* ---- the report ---- */
 
 /* The packets of one column of the trust table: the boxes of every row
@@ -669,6 +768,8 @@ typedef struct Ctx {
 	Arena *a;
 	ProveStats *st;
 	Column *cols;		/* per service, NULL until built */
+	Blinds blind;		/* unmodelled base chains that may drop */
+	int blind_paths;	/* the paths they see, a bit per PktPath */
 } Ctx;
 
 /* Set up the space and the compiled ruleset of c (columns come later,
@@ -676,7 +777,8 @@ typedef struct Ctx {
 static void ctx_init(Ctx *c, const Policy *p, const Ruleset *rs,
 		     const ProveOpts *o, ProveStats *st)
 {
-	*c = (Ctx){ p, rs, o, space_new(), NULL, arena_new(), st, NULL };
+	*c = (Ctx){ p, rs, o, space_new(), NULL, arena_new(), st, NULL, { 0 }, 0 };
+	find_blind(c->a, rs, &c->blind, &c->blind_paths);
 	space_add_ruleset(c->sp, rs);
 	space_add_policy(c->sp, p);
 	space_seal(c->sp);
@@ -713,6 +815,41 @@ static void source_boxes(Ctx *c, const Source *s, const Service *v, Boxes *out,
 	prove_source_boxes(c->sp, c->a, s, v, out, vias);
 }
 
+/* A claim that every packet of bx (less excl) is accepted holds on the
+ * modelled tables; look for one on a path an unmodelled chain sees that
+ * they accept: it may be dropped there. True when there is none; q gets
+ * it (not definite, blind) and *via its clause otherwise. */
+static bool blind_holds(Ctx *c, Query *q, const Boxes *bx,
+			const Via *const *vias, const Boxes *excl,
+			const BoxIndex *ix, const Via **via)
+{
+	Boxes sel = { 0 };
+	Vias sv = { 0 };
+	Query b = { .sp = c->sp, .bad = PROVE_ACCEPT };
+	const Via *bv = NULL;
+	long classes;
+
+	for (int i = 0; i < bx->n; i++)
+		if (c->blind_paths & 1 << bx->v[i].path) {
+			vec_push(c->a, &sel, bx->v[i]);
+			vec_push(c->a, &sv, vias[i]);
+		}
+	if (!sel.n)
+		return true;
+	classes = q->classes;
+	if (query_run(&b, c->crs, &sel, sv.v, excl, ix, &bv)) {
+		q->classes += b.classes;
+		return true;
+	}
+	*q = b;
+	q->classes += classes;
+	q->bad = PROVE_DROP;
+	q->definite = false;
+	q->blind = true;
+	*via = bv;
+	return false;
+}
+
 /* Explain a counterexample: packet, via, verdict and trace. */
 static void print_counterexample(Ctx *c, const Query *q, const Via *via,
 				 const char *ind, Buf *out)
@@ -727,7 +864,15 @@ static void print_counterexample(Ctx *c, const Query *q, const Via *via,
 	}
 	buf_printf(out, "%s  %s%s; the rules on its way:\n", ind,
 		   q->definite ? "" : "may be ",
-		   q->tr.outcome == PROVE_ACCEPT ? "accepted" : "dropped");
+		   q->tr.outcome == PROVE_ACCEPT && !q->blind ? "accepted" : "dropped");
+	for (int i = 0; q->blind && i < c->blind.n; i++) {
+		const Blind *bl = &c->blind.v[i];
+
+		if (bl->paths & 1 << q->pkt.path)
+			buf_printf(out, "%s    %s %s %s (hook %s): not modelled, may drop it\n",
+				   ind, rs_family_name(bl->t->family), bl->t->name,
+				   bl->c->name, blind_hook(bl->t, bl->c));
+	}
 	for (int i = 0; i < q->tr.n_steps; i++) {
 		char ind2[32];
 
@@ -758,6 +903,8 @@ static bool prove_clause(Ctx *c, const InvClause *cl, const Service *v, Buf *out
 	}
 	source_boxes(c, cl->source, v, &bx, &vias);
 	ok = query_run(&q, c->crs, &bx, vias.v, NULL, NULL, &via);
+	if (ok && cl->can)
+		ok = blind_holds(c, &q, &bx, vias.v, NULL, NULL, &via);
 	c->st->classes += q.classes;
 	if (ok) {
 		buf_printf(out, "holds (%ld classes)\n", q.classes);
@@ -856,10 +1003,12 @@ static bool cell_holds(Ctx *c, const Source *s, const Service *v, Query *q,
 	q->sp = c->sp;
 	q->bad = policy_cell(c->p, s->index, v->index)->kind == CELL_ALLOW ?
 		PROVE_DROP : PROVE_ACCEPT;
-	q->found = q->definite = false;
+	q->found = q->definite = q->blind = false;
 	q->classes = 0;
 	*via = NULL;
 	ok = query_run(q, c->crs, &own, col->vias.v + i, &excl, col->ix, via);
+	if (ok && q->bad == PROVE_DROP)
+		ok = blind_holds(c, q, &own, col->vias.v + i, &excl, col->ix, via);
 	c->st->classes += q->classes;
 	return ok;
 }
@@ -924,15 +1073,33 @@ int ruleset_rule_count(const Ruleset *rs)
 	return n;
 }
 
-/* Tables the prover does not model, named in the report. */
-static void list_ignored(const Ruleset *rs, Buf *out)
+/* Tables the prover does not model, named in the report: a warning for
+ * each base chain of one that may drop packets the proofs are about. */
+static void list_ignored(const Ctx *c, Buf *out)
 {
-	for (int t = 0; t < rs->n_tables; t++)
-		if (rs->tables[t].family != RS_INET && rs->tables[t].family != RS_IP &&
-		    rs->tables[t].family != RS_IP6)
-			buf_printf(out, "note: table %s %s is not modelled (not an IP family)\n",
-				   rs_family_name(rs->tables[t].family),
-				   rs->tables[t].name);
+	for (int t = 0; t < c->rs->n_tables; t++) {
+		const RsTable *tb = &c->rs->tables[t];
+		int n = 0;
+
+		if (tb->family == RS_INET || tb->family == RS_IP || tb->family == RS_IP6)
+			continue;
+		for (int i = 0; i < c->blind.n; i++)
+			if (c->blind.v[i].t == tb) {
+				buf_printf(out, "warning: table %s %s is not modelled, and its chain %s (hook %s) may drop "
+					   "packets %s: allow cells and `can reach` clauses on them CANNOT BE PROVED\n",
+					   rs_family_name(tb->family), tb->name, c->blind.v[i].c->name,
+					   blind_hook(tb, c->blind.v[i].c),
+					   c->blind.v[i].paths & 1 << PKT_LOCAL ?
+					   "from the network and from local processes" :
+					   "from the network");
+				n++;
+			}
+		if (!n)
+			buf_printf(out, "note: table %s %s is not modelled (not an IP family)%s\n",
+				   rs_family_name(tb->family), tb->name,
+				   chain_paths(tb->family, NULL) ?
+				   "; no base chain of it can drop a packet to this host" : "");
+	}
 }
 
 int prove_report(const Policy *p, const Ruleset *rs, const ProveOpts *o,
@@ -947,7 +1114,7 @@ int prove_report(const Policy *p, const Ruleset *rs, const ProveOpts *o,
 	ctx_init(&c, p, rs, o, st);
 	st->rules = ruleset_rule_count(rs);
 	st->unknown = list_unknown(rs, NULL);
-	list_ignored(rs, out);
+	list_ignored(&c, out);
 	for (int i = 0; i < p->n_invariants; i++) {
 		const Invariant *inv = &p->invariants[i];
 		Buf body = { 0 };

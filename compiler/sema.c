@@ -87,6 +87,10 @@ typedef struct Sema {
 	NameMap src_map, svc_map, priv_map, mount_map;
 	const char **src_names, **svc_names, **priv_names, **mount_names;
 	bool table_ok;		/* the trust table was complete and valid */
+	/* rows (trust-table order) with a via taking every packet on lo,
+	 * and rows with a `via user` (row_user[r]: its first one) */
+	int *lo_rows, n_lo_rows, *user_rows, n_user_rows;
+	const Via **row_user;
 } Sema;
 
 #define err(S, loc, ...) diag_error((S)->d, (loc), __VA_ARGS__)
@@ -770,11 +774,11 @@ static CellKind cell_kind(Sema *S, const AstCell *c, Loc loc)
 {
 	static const char *const words[] = { "allow", "deny" };
 
-	if (!strcmp(c->s, "allow"))
+	if (c->s[0] == 'a' && !strcmp(c->s, "allow"))
 		return CELL_ALLOW;
-	if (!strcmp(c->s, "deny"))
+	if (c->s[0] == 'd' && !strcmp(c->s, "deny"))
 		return CELL_DENY;
-	if (!strcmp(c->s, "-"))
+	if (c->s[0] == '-' && !c->s[1])
 		return CELL_NONE;
 	const char *hint = diag_suggest(c->s, words, 2);
 
@@ -912,16 +916,37 @@ static bool via_takes_all_lo(const Via *v)
 	return v->n_ifaces == 0;
 }
 
-/* The first row deciding column s for every packet on lo, or -1. */
-static int lo_row(const Policy *p, int s)
+/* Fill S's lists of rows taking all of lo and of rows with a `via user`,
+ * so the checks below look at those rows only. */
+static void table_row_kinds(Sema *S)
 {
+	Policy *p = S->p;
+
+	S->lo_rows = arena_alloc(S->a, ((size_t)p->n_sources + 1) * sizeof *S->lo_rows);
+	S->user_rows = arena_alloc(S->a, ((size_t)p->n_sources + 1) * sizeof *S->user_rows);
+	S->row_user = arena_alloc(S->a, ((size_t)p->n_sources + 1) * sizeof *S->row_user);
 	for (int r = 0; r < p->n_sources; r++) {
-		if (policy_cell(p, r, s)->kind == CELL_NONE)
-			continue;
-		for (int i = 0; i < p->sources[r]->n_vias; i++)
-			if (via_takes_all_lo(&p->sources[r]->vias[i]))
-				return r;
+		const Source *src = p->sources[r];
+		bool lo = false;
+
+		for (int i = 0; i < src->n_vias; i++) {
+			lo = lo || via_takes_all_lo(&src->vias[i]);
+			if (src->vias[i].kind == VIA_USER && !S->row_user[r])
+				S->row_user[r] = &src->vias[i];
+		}
+		if (lo)
+			S->lo_rows[S->n_lo_rows++] = r;
+		if (S->row_user[r])
+			S->user_rows[S->n_user_rows++] = r;
 	}
+}
+
+/* The first row deciding column s for every packet on lo, or -1. */
+static int lo_row(const Sema *S, int s)
+{
+	for (int i = 0; i < S->n_lo_rows; i++)
+		if (policy_cell(S->p, S->lo_rows[i], s)->kind != CELL_NONE)
+			return S->lo_rows[i];
 	return -1;
 }
 
@@ -935,25 +960,101 @@ static void table_user_allows(Sema *S)
 {
 	Policy *p = S->p;
 
-	for (int s = 0; s < p->n_services; s++) {
-		int lo = service_is_network(p->services[s]) ? lo_row(p, s) : -1;
+	for (int s = 0; S->n_user_rows && s < p->n_services; s++) {
+		int lo = service_is_network(p->services[s]) ? lo_row(S, s) : -1;
 
 		if (lo < 0 || policy_cell(p, lo, s)->kind != CELL_DENY)
 			continue;
-		for (int r = 0; r < p->n_sources; r++) {
+		for (int k = 0; k < S->n_user_rows; k++) {
+			int r = S->user_rows[k];
 			const Source *src = p->sources[r];
-			const Via *user = NULL;
+			const Via *user = S->row_user[r];
 
-			for (int i = 0; i < src->n_vias && !user; i++)
-				if (src->vias[i].kind == VIA_USER)
-					user = &src->vias[i];
-			if (!user || policy_cell(p, r, s)->kind != CELL_ALLOW)
+			if (policy_cell(p, r, s)->kind != CELL_ALLOW)
 				continue;
 			err(S, policy_cell(p, r, s)->loc, "row '%s' allows '%s' to processes of user %s, but row '%s' "
 			    "(line %d) denies it on lo, where their connections arrive with no owner to tell them apart; "
 			    "deny it here too, or allow it in row '%s'",
 			    src->name, p->services[s]->name, user->user, p->sources[lo]->name,
 			    p->sources[lo]->row_loc.first_line, p->sources[lo]->name);
+		}
+	}
+}
+
+/* Does a packet a local process sends (back in on lo) from an address
+ * of v's match v? (A network via with no interface, or one lo matches,
+ * whatever its addresses.) */
+static bool via_covers_lo(const Via *v)
+{
+	Via any_addr = *v;
+
+	any_addr.n_addrs = 0;
+	return v->kind == VIA_NET && via_takes_all_lo(&any_addr);
+}
+
+/* Can a packet of via v reach service x (a listen address of the other
+ * family leaves none)? */
+static bool via_meets_service(const Via *v, const Service *x)
+{
+	if (!x->has_listen || v->n_addrs == 0)
+		return true;
+	for (int i = 0; i < v->n_addrs; i++)
+		if (v->addrs[i].fam == x->listen.fam)
+			return true;
+	return false;
+}
+
+/* Row a's allow of network service s covers local packets (a via with
+ * no interface, or lo's), but row u below it denies s to processes of a
+ * user: that deny is a reject on the output hook, which decides their
+ * packets before the input hook reaches row a's accept, so row a's cell
+ * could never hold for them. Refuse the table. */
+static void table_lo_rows_above_user(Sema *S)
+{
+	Policy *p = S->p;
+	int *net_rows, n_net = 0;	/* rows with a via covering lo */
+
+	if (!S->n_user_rows)
+		return;
+	net_rows = arena_alloc(S->a, ((size_t)p->n_sources + 1) * sizeof *net_rows);
+	for (int a = 0; a < p->n_sources; a++)
+		for (int i = 0; i < p->sources[a]->n_vias; i++)
+			if (via_covers_lo(&p->sources[a]->vias[i])) {
+				net_rows[n_net++] = a;
+				break;
+			}
+	for (int s = 0; s < p->n_services; s++) {
+		const Service *x = p->services[s];
+		int lo = service_is_network(x) ? lo_row(S, s) : -1;
+
+		for (int k = 0; service_is_network(x) && k < n_net &&
+		     (lo < 0 || net_rows[k] <= lo); k++) {
+			int a = net_rows[k];
+			const Source *src = p->sources[a];
+			const Via *net = NULL;
+
+			if (policy_cell(p, a, s)->kind != CELL_ALLOW)
+				continue;
+			for (int i = 0; i < src->n_vias && !net; i++)
+				if (via_covers_lo(&src->vias[i]) &&
+				    via_meets_service(&src->vias[i], x))
+					net = &src->vias[i];
+			for (int j = 0; net && j < S->n_user_rows; j++) {
+				int u = S->user_rows[j];
+				const Source *us = p->sources[u];
+				const Via *user = S->row_user[u];
+
+				if (u <= a || policy_cell(p, u, s)->kind != CELL_DENY)
+					continue;
+				err(S, policy_cell(p, a, s)->loc, "row '%s' allows '%s' to packets of local processes (its via on line %d "
+				    "covers lo), but row '%s' below it (line %d) denies '%s' to processes of user %s on the "
+				    "output hook, which decides their packets before the input hook reaches row '%s'; "
+				    "move row '%s' above row '%s', or give row '%s' an interface other than lo",
+				    src->name, x->name, net->loc.first_line, us->name,
+				    us->row_loc.first_line, x->name, user->user, src->name,
+				    us->name, src->name, src->name);
+				break;
+			}
 		}
 	}
 }
@@ -1026,9 +1127,11 @@ static void sema_table(Sema *S)
 			    S->svc_decl[i].name);
 	if (diag_errors(S->d) == errs) {
 		S->table_ok = true;
+		table_row_kinds(S);
 		table_catch_all(S);
 		table_conflicts(S);
 		table_user_allows(S);
+		table_lo_rows_above_user(S);
 	}
 }
 

@@ -102,7 +102,7 @@ static void decl_add(ParseState *ps, AstStmt *s);
 	StmtList *stmts;
 	AstStmt *stmt;
 	int num;
-	struct { AstTok a, b; } pair;
+	AstTok *pair;	/* two, in the arena (keeps the value stack small) */
 }
 
 %token <tok> IDENT "name" NUMBER "number" ADDR "address" STRING "string"
@@ -229,10 +229,10 @@ addr:
 service:
 	  SERVICE IDENT TCP ports listen_opt ';'
 		{ $$ = stmt_new(ps, AST_SERVICE, @$); $$->name = $2; $$->sub = SVC_TCP;
-		  $$->a = $4.a; $$->b = $4.b; $$->c = $5; }
+		  $$->a = $4[0]; $$->b = $4[1]; $$->c = $5; }
 	| SERVICE IDENT UDP ports listen_opt ';'
 		{ $$ = stmt_new(ps, AST_SERVICE, @$); $$->name = $2; $$->sub = SVC_UDP;
-		  $$->a = $4.a; $$->b = $4.b; $$->c = $5; }
+		  $$->a = $4[0]; $$->b = $4[1]; $$->c = $5; }
 	| SERVICE IDENT UNIX STRING OWNER IDENT ':' IDENT MODE NUMBER ';'
 		{ $$ = stmt_new(ps, AST_SERVICE, @$); $$->name = $2; $$->sub = SVC_UNIX;
 		  $$->a = $4; $$->b = $6; $$->c = $8; $$->d = $10; }
@@ -244,8 +244,10 @@ service:
 	;
 
 ports:
-	  NUMBER			{ $$.a = $1; $$.b = NOTOK; }
-	| NUMBER '-' NUMBER		{ $$.a = $1; $$.b = $3; }
+	  NUMBER			{ $$ = arena_alloc(ps->a, 2 * sizeof *$$);
+					  $$[0] = $1; $$[1] = NOTOK; }
+	| NUMBER '-' NUMBER		{ $$ = arena_alloc(ps->a, 2 * sizeof *$$);
+					  $$[0] = $1; $$[1] = $3; }
 	;
 
 listen_opt:

@@ -284,17 +284,17 @@ static const char *need_str(Ld *ld, const char *where, const char *field,
 	return arena_strdup(ld->a, v);
 }
 
-/* Copy a list of strings into the arena, each checked by ok(); what
- * names the rule for the message. */
+/* Copy a list of at most max strings into the arena, each checked by ok();
+ * what names the rule for the message. */
 static const char *const *copy_strs(Ld *ld, const char *where, const char *field,
-				    char **v, size_t n, int *out_n,
+				    char **v, size_t n, int max, int *out_n,
 				    bool (*ok)(const char *), const char *what)
 {
 	const char **r;
 
-	if (n > MAX_ITEMS)
+	if (n > (size_t)max)
 		return bundle_fail(ld, "%s.%s: more than %d entries", where, field,
-			    MAX_ITEMS), NULL;
+			    max), NULL;
 	r = arena_alloc(ld->a, (n + 1) * sizeof *r);
 	for (size_t i = 0; i < n; i++) {
 		if (ok && !ok(v[i]))
@@ -318,28 +318,51 @@ static bool ok_prefix(const char *s)
 	return parse_prefix(s, &p, false);
 }
 
-/* Check that names[0..n) (stride bytes apart) are unique. */
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* Check that names[0..n) (stride bytes apart) are unique; the first
+ * repeat is reported with the first entry of that name. Linear: an open
+ * addressing table of index + 1, in the load's arena. */
 static bool unique_names(Ld *ld, const char *list, const void *arr, int n,
 			 size_t stride)
 {
-	for (int i = 0; i < n; i++)
-		for (int j = 0; j < i; j++) {
-			const char *a = *(const char *const *)((const char *)arr + i * stride);
+	size_t cap = 16;
+	int *slot;
+
+	while (cap < 2 * (size_t)n)
+		cap *= 2;
+	slot = arena_alloc(ld->a, cap * sizeof *slot);
+	for (int i = 0; i < n; i++) {
+		const char *a = *(const char *const *)((const char *)arr + i * stride);
+		size_t k = name_hash(a) & (cap - 1);
+
+		for (; slot[k]; k = (k + 1) & (cap - 1)) {
+			int j = slot[k] - 1;
 			const char *c = *(const char *const *)((const char *)arr + j * stride);
 
 			if (!strcmp(a, c))
 				return bundle_fail(ld, "%s[%d].name: \"%s\" is also %s[%d]'s name",
 					    list, i, a, list, j);
 		}
+		slot[k] = i + 1;
+	}
 	return true;
 }
 
-static bool check_count(Ld *ld, const char *field, size_t n, size_t min)
+/* A list of at least min and at most max entries. */
+static bool check_count(Ld *ld, const char *field, size_t n, size_t min, int max)
 {
 	if (n < min)
 		return bundle_fail(ld, "%s: missing (at least %zu needed)", field, min);
-	if (n > MAX_ITEMS)
-		return bundle_fail(ld, "%s: more than %d entries", field, MAX_ITEMS);
+	if (n > (size_t)max)
+		return bundle_fail(ld, "%s: more than %d entries", field, max);
 	return true;
 }
 
@@ -371,21 +394,22 @@ static bool build_via(Ld *ld, const char *where, const Fp__Via *m, FpVia *v,
 		if (m->user || m->has_uid)
 			return bundle_fail(ld, "%s.user: set on a network via", where);
 		v->ifaces = copy_strs(ld, where, "ifaces", m->ifaces, m->n_ifaces,
-				      &v->n_ifaces, valid_iface,
+				      MAX_ITEMS, &v->n_ifaces, valid_iface,
 				      "an interface pattern (1-15 of [A-Za-z0-9_.-], then an optional *)");
 		v->addrs = copy_strs(ld, where, "addrs", m->addrs, m->n_addrs,
-				     &v->n_addrs, ok_prefix,
+				     MAX_ADDRS, &v->n_addrs, ok_prefix,
 				     "an address or a prefix without host bits");
 		if (ld->failed)
 			return false;
-		for (int i = 0; i < v->n_addrs; i++) {
-			Pfx *nv = arena_alloc(ld->a, (size_t)(sa->n + 1) * sizeof *nv);
+		if (v->n_addrs) {
+			Pfx *nv = arena_alloc(ld->a, (size_t)(sa->n + v->n_addrs) * sizeof *nv);
 
 			if (sa->n)
 				memcpy(nv, sa->v, (size_t)sa->n * sizeof *nv);
-			parse_prefix(v->addrs[i], &nv[sa->n], false);
+			for (int i = 0; i < v->n_addrs; i++)
+				parse_prefix(v->addrs[i], &nv[sa->n + i], false);
 			sa->v = nv;
-			sa->n++;
+			sa->n += v->n_addrs;
 		}
 		return true;
 	case FP__VIA_KIND__VIA_USER:
@@ -413,7 +437,7 @@ static bool build_sources(Ld *ld, const Fp__Bundle *m)
 {
 	FpBundle *b = ld->b;
 
-	if (!check_count(ld, "sources", m->n_sources, 1))
+	if (!check_count(ld, "sources", m->n_sources, 1, MAX_SOURCES))
 		return false;
 	b->n_sources = (int)m->n_sources;
 	b->sources = arena_alloc(ld->a, m->n_sources * sizeof *b->sources);
@@ -428,7 +452,7 @@ static bool build_sources(Ld *ld, const Fp__Bundle *m)
 		if (!(s->name = need_name(ld, where, "name", ms->name)))
 			return false;
 		snprintf(where, sizeof where, "sources[%zu].vias", i);
-		if (!check_count(ld, where, ms->n_vias, 1))
+		if (!check_count(ld, where, ms->n_vias, 1, MAX_ITEMS))
 			return false;
 		vias = arena_alloc(ld->a, ms->n_vias * sizeof *vias);
 		for (size_t j = 0; j < ms->n_vias; j++) {
@@ -501,7 +525,7 @@ static bool build_service(Ld *ld, const char *where, const Fp__Service *m,
 	case FP__SERVICE_KIND__SVC_EGRESS:
 		s->kind = FP_SVC_EGRESS;
 		s->dests = copy_strs(ld, where, "dests", m->dests, m->n_dests,
-				     &s->n_dests, ok_prefix,
+				     MAX_ITEMS, &s->n_dests, ok_prefix,
 				     "an address or a prefix without host bits");
 		if (ld->failed)
 			return false;
@@ -518,7 +542,7 @@ static bool build_services(Ld *ld, const Fp__Bundle *m)
 {
 	FpBundle *b = ld->b;
 
-	if (!check_count(ld, "services", m->n_services, 1))
+	if (!check_count(ld, "services", m->n_services, 1, MAX_ITEMS))
 		return false;
 	b->n_services = (int)m->n_services;
 	b->services = arena_alloc(ld->a, m->n_services * sizeof *b->services);
@@ -575,7 +599,7 @@ static bool build_mounts(Ld *ld, const Fp__Bundle *m)
 	FpBundle *b = ld->b;
 	char why[160];
 
-	if (!check_count(ld, "mounts", m->n_mounts, 0))
+	if (!check_count(ld, "mounts", m->n_mounts, 0, MAX_ITEMS))
 		return false;
 	b->n_mounts = (int)m->n_mounts;
 	b->mounts = arena_alloc(ld->a, (m->n_mounts + 1) * sizeof *b->mounts);
@@ -694,7 +718,7 @@ static bool build_privileges(Ld *ld, const Fp__Bundle *m)
 {
 	FpBundle *b = ld->b;
 
-	if (!check_count(ld, "privileges", m->n_privileges, 0))
+	if (!check_count(ld, "privileges", m->n_privileges, 0, MAX_ITEMS))
 		return false;
 	b->n_privileges = (int)m->n_privileges;
 	b->privileges = arena_alloc(ld->a, (m->n_privileges + 1) * sizeof *b->privileges);
@@ -782,7 +806,7 @@ static bool build_identities(Ld *ld, const Fp__Bundle *m)
 
 	if (m->n_identities && !b->trust_domain)
 		return bundle_fail(ld, "trust_domain: missing (identities need one)");
-	if (!check_count(ld, "identities", m->n_identities, 0))
+	if (!check_count(ld, "identities", m->n_identities, 0, MAX_ITEMS))
 		return false;
 	b->n_identities = (int)m->n_identities;
 	b->identities = arena_alloc(ld->a, (m->n_identities + 1) * sizeof *b->identities);
@@ -805,11 +829,11 @@ static bool build_identities(Ld *ld, const Fp__Bundle *m)
 				return bundle_fail(ld, "%s.spiffe_id: \"%s\" is also identities[%zu]'s",
 					    where, id->spiffe_id, j);
 		snprintf(where, sizeof where, "identities[%zu].selectors", i);
-		if (!check_count(ld, where, mi->n_selectors, 1))
+		if (!check_count(ld, where, mi->n_selectors, 1, MAX_ITEMS))
 			return false;
 		snprintf(where, sizeof where, "identities[%zu]", i);
 		id->selectors = copy_strs(ld, where, "selectors", mi->selectors,
-					  mi->n_selectors, &id->n_selectors, ok_text,
+					  mi->n_selectors, MAX_ITEMS, &id->n_selectors, ok_text,
 					  "a selector (text without control characters)");
 		if (ld->failed)
 			return false;
@@ -846,7 +870,7 @@ static bool build_labels(Ld *ld, const Fp__Container *m, FpContainer *c)
 	FpLabel *l;
 	char why[160];
 
-	if (!check_count(ld, "container.labels", m->n_labels, 0))
+	if (!check_count(ld, "container.labels", m->n_labels, 0, MAX_ITEMS))
 		return false;
 	l = arena_alloc(ld->a, (m->n_labels + 1) * sizeof *l);
 	for (size_t i = 0; i < m->n_labels; i++) {
@@ -922,10 +946,10 @@ static bool build_container(Ld *ld, const Fp__Bundle *bm)
 			    m->image);
 	c->image = m->image ? arena_strdup(ld->a, m->image) : NULL;
 	c->cap_drop = copy_strs(ld, "container", "cap_drop", m->cap_drop,
-				m->n_cap_drop, &c->n_cap_drop, ok_cap,
+				m->n_cap_drop, MAX_ITEMS, &c->n_cap_drop, ok_cap,
 				"a capability name ([A-Z0-9_], like ALL or NET_RAW)");
 	c->security_opts = copy_strs(ld, "container", "security_opts",
-				     m->security_opts, m->n_security_opts,
+				     m->security_opts, m->n_security_opts, MAX_ITEMS,
 				     &c->n_security_opts, ok_secopt,
 				     "a security option ([A-Za-z0-9_.:=/,+-])");
 	if (ld->failed)
@@ -965,7 +989,7 @@ static bool build_invariants(Ld *ld, const Fp__Bundle *m)
 {
 	FpBundle *b = ld->b;
 
-	if (!check_count(ld, "invariants", m->n_invariants, 0))
+	if (!check_count(ld, "invariants", m->n_invariants, 0, MAX_ITEMS))
 		return false;
 	b->n_invariants = (int)m->n_invariants;
 	b->invariants = arena_alloc(ld->a, (m->n_invariants + 1) * sizeof *b->invariants);

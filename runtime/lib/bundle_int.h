@@ -16,7 +16,12 @@
 enum {
 	MAX_BUNDLE = 16 << 20,	/* bytes a bundle file may have */
 	MAX_DEPTH = 8,		/* message nesting the schema needs is 3 */
-	MAX_ITEMS = 4096,	/* entries in any one list */
+	MAX_ITEMS = 4096,	/* entries in any other list */
+	MAX_SOURCES = 65536,	/* trust-table rows (sources, trust) */
+	MAX_ADDRS = 65536,	/* addresses in one via */
+	/* messages and strings in all lists together (trust cells aside),
+	 * counted before decoding: each costs the decoder an allocation */
+	MAX_ENTRIES = 1 << 20,
 	MAX_NAME = 63,		/* a policy name's length */
 	MAX_TEXT = 4096,	/* free text: invariants, selectors, options */
 	MAX_PATH_LEN = 1024,	/* a path or template */
@@ -68,6 +73,7 @@ typedef struct Ld {
 	char *err;
 	size_t errlen;
 	bool failed;
+	size_t entries;		/* list entries the wire pass has seen */
 } Ld;
 
 /* Record the first error of a load (later ones are dropped) in ld's

@@ -4,11 +4,15 @@
  * a bundle, a walk over its encoding, driven by the generated descriptors,
  * finds truncation, bad wire types, unknown or repeated fields and strings
  * that are not UTF-8 or hold NUL, and names the field by its path
- * ("privileges[0].grants[1]: truncated at byte 672").
+ * ("privileges[0].grants[1]: truncated at byte 672"). It also counts the
+ * list entries the decoder would allocate one by one (MAX_ENTRIES). The
+ * path is built into text only when there is an error to report.
  */
 #include "bundle_int.h"
 
 #include "policy.pb-c.h"
+
+#include <stdarg.h>
 
 /* Read a varint at *pos (< len); false if it runs past len or 10 bytes. */
 static bool wire_varint(const uint8_t *p, size_t len, size_t *pos, uint64_t *v)
@@ -90,22 +94,71 @@ static bool utf8_ok(const uint8_t *p, size_t n)
 	return true;
 }
 
+/* Where a field sits: its name, its index if repeated, and its message's
+ * place (NULL: the bundle). Kept on the stack while walking; turned into
+ * text ("privileges[0].grants[1]") only for an error message. */
+typedef struct WPath {
+	const struct WPath *up;
+	const char *name;
+	unsigned ix;
+	bool rep;
+} WPath;
+
+/* The text of w into out[WPATH_MAX] ("" for the bundle itself), each
+ * level cut at WPATH_MAX - 1 bytes. */
+enum { WPATH_MAX = 256 };
+
+static const char *wpath_text(const WPath *w, char *out)
+{
+	char up[WPATH_MAX];
+	const char *u;
+
+	if (!w) {
+		out[0] = '\0';
+		return out;
+	}
+	u = wpath_text(w->up, up);
+	if (w->rep)
+		snprintf(out, WPATH_MAX, "%s%s%s[%u]", u, *u ? "." : "", w->name, w->ix);
+	else
+		snprintf(out, WPATH_MAX, "%s%s%s", u, *u ? "." : "", w->name);
+	return out;
+}
+
+/* Fail the load with "PATH: message"; a NULL path is the bundle itself,
+ * named "bundle". Always false. */
+static bool wire_fail(Ld *ld, const WPath *w, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static bool wire_fail(Ld *ld, const WPath *w, const char *fmt, ...)
+{
+	char path[WPATH_MAX], msg[BUNDLE_ERR_MAX];
+	va_list ap;
+
+	if (ld->failed)
+		return false;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return bundle_fail(ld, "%s: %s", w ? wpath_text(w, path) : "bundle", msg);
+}
+
 static bool wire_msg(Ld *ld, const ProtobufCMessageDescriptor *d,
 		     const uint8_t *p, size_t len, size_t base,
-		     const char *path, int depth);
+		     const WPath *path, int depth);
 
 /* Check one length-delimited field body (string, bytes, message or packed
- * scalars) of field f at p[0..n). */
+ * scalars) of field f at p[0..n), whose place is fpath. */
 static bool wire_body(Ld *ld, const ProtobufCFieldDescriptor *f,
 		      const uint8_t *p, size_t n, size_t base,
-		      const char *fpath, int depth)
+		      const WPath *fpath, int depth)
 {
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_STRING:
 		if (memchr(p, '\0', n))
-			return bundle_fail(ld, "%s: holds a NUL byte", fpath);
+			return wire_fail(ld, fpath, "holds a NUL byte");
 		if (!utf8_ok(p, n))
-			return bundle_fail(ld, "%s: is not UTF-8", fpath);
+			return wire_fail(ld, fpath, "is not UTF-8");
 		return true;
 	case PROTOBUF_C_TYPE_BYTES:
 		return true;
@@ -113,20 +166,20 @@ static bool wire_body(Ld *ld, const ProtobufCFieldDescriptor *f,
 		return wire_msg(ld, f->descriptor, p, n, base, fpath, depth + 1);
 	default:
 		if (f->label != PROTOBUF_C_LABEL_REPEATED)
-			return bundle_fail(ld, "%s: wrong wire type at byte %zu", fpath, base);
+			return wire_fail(ld, fpath, "wrong wire type at byte %zu", base);
 		for (size_t pos = 0; pos < n;) {	/* packed scalars */
 			uint64_t v;
 
 			if (wire_type_of(f->type) == 0) {
 				if (!wire_varint(p, n, &pos, &v))
-					return bundle_fail(ld, "%s: truncated packed value at byte %zu",
-						    fpath, base + pos);
+					return wire_fail(ld, fpath, "truncated packed value at byte %zu",
+							 base + pos);
 			} else {
 				size_t w = wire_type_of(f->type) == 1 ? 8 : 4;
 
 				if (n - pos < w)
-					return bundle_fail(ld, "%s: truncated packed value at byte %zu",
-						    fpath, base + pos);
+					return wire_fail(ld, fpath, "truncated packed value at byte %zu",
+							 base + pos);
 				pos += w;
 			}
 		}
@@ -138,75 +191,73 @@ static bool wire_body(Ld *ld, const ProtobufCFieldDescriptor *f,
  * known, of its wire type, in bounds, a non-repeated field at most once. */
 static bool wire_msg(Ld *ld, const ProtobufCMessageDescriptor *d,
 		     const uint8_t *p, size_t len, size_t base,
-		     const char *path, int depth)
+		     const WPath *path, int depth)
 {
 	unsigned seen[32] = { 0 };	/* occurrences per field index */
-	const char *where = *path ? path : "bundle";	/* for messages */
+	const ProtobufCFieldDescriptor *f = NULL;	/* of the last tag */
+	uint64_t last = 0;	/* the last field number, 0: none yet */
+	unsigned idx = 0;
 	size_t pos = 0;
 
 	if (depth > MAX_DEPTH)
-		return bundle_fail(ld, "%s: nested too deeply", where);
+		return wire_fail(ld, path, "nested too deeply");
 	while (pos < len) {
 		size_t at = pos;
 		uint64_t tag, v;
-		const ProtobufCFieldDescriptor *f;
-		char fpath[256];
-		unsigned idx;
+		WPath fpath;
 
 		if (!wire_varint(p, len, &pos, &tag))
-			return bundle_fail(ld, "%s: truncated at byte %zu", where, base + at);
+			return wire_fail(ld, path, "truncated at byte %zu", base + at);
 		if (tag >> 3 == 0 || tag >> 3 > 536870911)
-			return bundle_fail(ld, "%s: invalid field number at byte %zu", where,
-				    base + at);
-		f = protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3));
-		if (!f)
-			return bundle_fail(ld, "%s: unknown field %llu at byte %zu (from a newer fpc?)",
-				    where, (unsigned long long)(tag >> 3), base + at);
-		idx = (unsigned)(f - d->fields);
-		if (idx >= 32)
-			BUG("message %s has more than 32 fields", d->name);
-		if (f->label == PROTOBUF_C_LABEL_REPEATED)
-			snprintf(fpath, sizeof fpath, "%s%s%s[%u]", path,
-				 *path ? "." : "", f->name, seen[idx]);
-		else
-			snprintf(fpath, sizeof fpath, "%s%s%s", path,
-				 *path ? "." : "", f->name);
-		if (seen[idx]++ && f->label != PROTOBUF_C_LABEL_REPEATED)
-			return bundle_fail(ld, "%s: appears twice", fpath);
+			return wire_fail(ld, path, "invalid field number at byte %zu", base + at);
+		if (tag >> 3 != last) {	/* repeated fields come in runs */
+			f = protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3));
+			if (!f)
+				return wire_fail(ld, path, "unknown field %llu at byte %zu (from a newer fpc?)",
+						 (unsigned long long)(tag >> 3), base + at);
+			idx = (unsigned)(f - d->fields);
+			if (idx >= 32)
+				BUG("message %s has more than 32 fields", d->name);
+			last = tag >> 3;
+		}
+		fpath = (WPath){ path, f->name, seen[idx],
+				 f->label == PROTOBUF_C_LABEL_REPEATED };
+		if (seen[idx]++ && !fpath.rep)
+			return wire_fail(ld, &fpath, "appears twice");
+		if (fpath.rep && (tag & 7) == 2 && (f->type == PROTOBUF_C_TYPE_MESSAGE ||
+		    f->type == PROTOBUF_C_TYPE_STRING) && ++ld->entries > MAX_ENTRIES)
+			return wire_fail(ld, NULL, "more than %d list entries in all",
+					 MAX_ENTRIES);
 		switch (tag & 7) {
 		case 0:
 			if (wire_type_of(f->type) != 0)
-				return bundle_fail(ld, "%s: wrong wire type at byte %zu", fpath,
-					    base + at);
+				return wire_fail(ld, &fpath, "wrong wire type at byte %zu", base + at);
 			if (!wire_varint(p, len, &pos, &v))
-				return bundle_fail(ld, "%s: truncated at byte %zu", fpath,
-					    base + at);
+				return wire_fail(ld, &fpath, "truncated at byte %zu", base + at);
 			break;
 		case 1:
 		case 5: {
 			size_t w = (tag & 7) == 1 ? 8 : 4;
 
 			if (wire_type_of(f->type) != (tag & 7))
-				return bundle_fail(ld, "%s: wrong wire type at byte %zu", fpath,
-					    base + at);
+				return wire_fail(ld, &fpath, "wrong wire type at byte %zu", base + at);
 			if (len - pos < w)
-				return bundle_fail(ld, "%s: truncated at byte %zu", fpath,
-					    base + at);
+				return wire_fail(ld, &fpath, "truncated at byte %zu", base + at);
 			pos += w;
 			break;
 		}
 		case 2:
 			if (!wire_varint(p, len, &pos, &v) || v > len - pos)
-				return bundle_fail(ld, "%s: truncated at byte %zu (the file ends "
-					    "inside this field)", fpath, base + at);
-			if (!wire_body(ld, f, p + pos, (size_t)v, base + pos, fpath,
+				return wire_fail(ld, &fpath, "truncated at byte %zu (the file ends "
+						 "inside this field)", base + at);
+			if (!wire_body(ld, f, p + pos, (size_t)v, base + pos, &fpath,
 				       depth))
 				return false;
 			pos += (size_t)v;
 			break;
 		default:
-			return bundle_fail(ld, "%s: invalid wire type %u at byte %zu", fpath,
-				    (unsigned)(tag & 7), base + at);
+			return wire_fail(ld, &fpath, "invalid wire type %u at byte %zu",
+					 (unsigned)(tag & 7), base + at);
 		}
 	}
 	return true;
@@ -229,5 +280,5 @@ bool bundle_wire_check(Ld *ld, const uint8_t *p, size_t len)
 			    "loader reads format %d (recompile the policy with a "
 			    "matching fpc)", (unsigned long long)v,
 			    BUNDLE_FORMAT_VERSION);
-	return wire_msg(ld, &fp__bundle__descriptor, p, len, 0, "", 0);
+	return wire_msg(ld, &fp__bundle__descriptor, p, len, 0, NULL, 0);
 }

@@ -198,6 +198,34 @@ else
 	fail "bundle-peers" "fpc $D/peers.fp failed"
 fi
 
+# more than 4096 sources, and a via with more than 4096 addresses: within
+# the caps, so fpc writes the bundle and the loader takes it whole
+big=$SCRATCH/big.fp
+{
+	printf 'policy big {\n    table inet big;\n}\n'
+	printf 'source wide { via "wg0" from 10.0.0.0/24'
+	for i in $(seq 1 4999); do
+		printf ', 10.%d.%d.0/24' $((i / 256)) $((i % 256))
+	done
+	printf '; }\n'
+	for i in $(seq 1 4999); do
+		printf 'source s%d { via "wg1" from 172.%d.%d.1; }\n' "$i" $((16 + i / 256)) $((i % 256))
+	done
+	printf 'source anyone { via any; }\nservice api tcp 8080;\ntrust {\n api\n wide allow\n'
+	for i in $(seq 1 4999); do
+		printf ' s%d deny\n' "$i"
+	done
+	printf ' anyone deny\n}\n'
+} >"$big"
+if "$FPC" "$big" -o "$SCRATCH/big" >"$SCRATCH/big.log" 2>&1 &&
+	"$FPC" dump "$SCRATCH/big/policy.pb" >"$SCRATCH/big.json" 2>>"$SCRATCH/big.log" &&
+	[ "$(jq '.sources | length' "$SCRATCH/big.json")" = 5001 ] &&
+	[ "$(jq '.sources[0].vias[0].addrs | length' "$SCRATCH/big.json")" = 5000 ]; then
+	pass "bundle-big-policy"
+else
+	fail "bundle-big-policy" "5001 sources / 5000 addresses not written and loaded: $(head -3 "$SCRATCH/big.log")"
+fi
+
 # ---- broken bundles: each refused (exit 1) with its own message ---------
 bad_case() {	# NAME: $SCRATCH/bad/NAME.pb was made; fpc dump must refuse it
 	local name=$1 rc
@@ -250,6 +278,32 @@ edit unclosed-placeholder set mounts[0].host '/tmp/flashpods/uploads/{upload_id'
 cp "$PB" "$SCRATCH/bad/unknown-field.pb" && printf '\x98\x06\x01' >>"$SCRATCH/bad/unknown-field.pb"
 cp "$PB" "$SCRATCH/bad/repeated-field.pb" && printf '\x08\x01' >>"$SCRATCH/bad/repeated-field.pb"
 edit nul-string unset trust_domain && printf '\x52\x10flashpods\x00.local' >>"$SCRATCH/bad/nul-string.pb"
+# the size caps (docs/artifacts.md): 65537 sources (empty ones appended;
+# the count is checked first), a via with 65537 addresses
+varint() {	# N: N as a protobuf varint, as printf escapes
+	local n=$1 out=
+	while [ "$n" -ge 128 ]; do
+		out+=$(printf '\\x%02x' $(((n & 127) | 128)))
+		n=$((n >> 7))
+	done
+	printf '%s\\x%02x' "$out" "$n"
+}
+nsrc=$(jq '.sources | length' "$SCRATCH/dump.json")
+cp "$PB" "$SCRATCH/bad/too-many-sources.pb"
+yes $'\x3a' | head -n $((65537 - nsrc)) | tr '\n' '\0' >>"$SCRATCH/bad/too-many-sources.pb"
+# sources entry { name "zz" vias { kind VIA_NET addrs "" x 65537 } }
+addrs=$((2 * 65537))
+via=$((2 + addrs))
+vialen=$(printf "$(varint $via)" | wc -c)
+src=$((4 + 1 + vialen + via))	# name field, vias tag, its length, the via
+cp "$PB" "$SCRATCH/bad/too-many-addrs.pb"
+{
+	printf "\\x3a$(varint $src)\\x0a\\x02zz\\x12$(varint $via)\\x08\\x00"
+	yes $'\x1a' | head -n 65537 | tr '\n' '\0'
+} >>"$SCRATCH/bad/too-many-addrs.pb"
+# 2^20 + 1 empty invariants: refused by the wire pass, before decoding
+cp "$PB" "$SCRATCH/bad/too-many-entries.pb"
+yes $'\x7a' | head -n $((1048576 + 1)) | tr '\n' '\0' >>"$SCRATCH/bad/too-many-entries.pb"
 for f in "$SCRATCH"/bad/*.pb; do
 	bad_case "$(basename "$f" .pb)"
 done
