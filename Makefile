@@ -86,15 +86,15 @@ deps:
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	fi
 
-$(B)/gen/scanner.c $(B)/gen/scanner.h: grammar/scanner.l
+$(B)/gen/scanner.c $(B)/gen/scanner.h &: grammar/scanner.l
 	@mkdir -p $(@D)
 	flex --header-file=$(B)/gen/scanner.h -o $(B)/gen/scanner.c $<
 
-$(B)/gen/parser.c $(B)/gen/parser.h: grammar/parser.y
+$(B)/gen/parser.c $(B)/gen/parser.h &: grammar/parser.y
 	@mkdir -p $(@D)
 	bison -Wall -Werror --defines=$(B)/gen/parser.h -o $(B)/gen/parser.c $<
 
-$(B)/gen/policy.pb-c.c $(B)/gen/policy.pb-c.h: proto/policy.proto
+$(B)/gen/policy.pb-c.c $(B)/gen/policy.pb-c.h &: proto/policy.proto
 	@mkdir -p $(@D)
 	protoc-c --proto_path=proto --c_out=$(B)/gen $<
 
