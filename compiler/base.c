@@ -230,7 +230,7 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len)
+char *write_temp_file(const char *path, const void *data, size_t len)
 {
 	size_t n = strlen(path) + 16;
 	char *tmp = xmalloc(n);
@@ -240,27 +240,24 @@ int write_file_atomic(const char *path, const void *data, size_t len)
 	fd = mkstemp(tmp);
 	if (fd < 0)
 		goto fail;
-	if (fchmod(fd, 0644) < 0 || write_all(fd, data, len) < 0 ||
-	    fsync(fd) < 0) {
+	if (fchmod(fd, 0644) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		e = errno;
 		close(fd);
-		unlink(tmp);
 		errno = e;
-		goto fail;
+		fd = -1;
 	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
+	if (fd < 0 || close(fd) < 0) {
 		e = errno;
 		unlink(tmp);
 		errno = e;
 		goto fail;
 	}
-	free(tmp);
-	return 0;
+	return tmp;
 fail:
 	e = errno;
 	free(tmp);
 	errno = e;
-	return -1;
+	return NULL;
 }
 
 void buf_append(Buf *b, const void *data, size_t n)

@@ -77,8 +77,9 @@ void buf_free(Buf *b);
  * The caller frees. *len gets the size without the NUL. */
 char *read_file(const char *path, size_t *len);
 
-/* Write data to path atomically (temp file in the same directory, fsync,
- * rename). Returns 0, or -1 with errno set and nothing left behind. */
-int write_file_atomic(const char *path, const void *data, size_t len);
+/* Write data to a fresh temporary file beside path (mode 0644, fsynced),
+ * for the caller to rename into place; its name (caller frees), or NULL
+ * with errno set and nothing left behind. */
+char *write_temp_file(const char *path, const void *data, size_t len);
 
 #endif

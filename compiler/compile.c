@@ -41,37 +41,6 @@ static Policy *build(const char *path, Ruleset **rs, Buf *report)
 	return p;
 }
 
-/* Write data to a fresh temporary file beside path; its name, or NULL. */
-static char *write_temp(Arena *a, const char *path, const Buf *data)
-{
-	char *tmp = arena_printf(a, "%s.tmpXXXXXX", path);
-	int fd = mkstemp(tmp);
-	FILE *f;
-
-	if (fd < 0)
-		return NULL;
-	f = fdopen(fd, "wb");
-	if (!f) {
-		close(fd);
-		unlink(tmp);
-		return NULL;
-	}
-	if ((data->len && fwrite(data->data, 1, data->len, f) != data->len) ||
-	    fflush(f) != 0 || fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
-		int e = errno;
-
-		fclose(f);
-		unlink(tmp);
-		errno = e;
-		return NULL;
-	}
-	if (fclose(f) != 0) {
-		unlink(tmp);
-		return NULL;
-	}
-	return tmp;
-}
-
 /* Emit every artifact into memory, write each to a temporary file, and only
  * when all are written rename them into place: a failure leaves the old
  * files and no temporary ones. */
@@ -92,7 +61,7 @@ static int write_artifacts(const Policy *p, const Ruleset *rs, const char *dir)
 	}
 	for (i = 0; i < n_artifacts && rc == 0; i++) {
 		path[i] = arena_printf(p->arena, "%s/%s", dir, artifacts[i].name);
-		tmp[i] = write_temp(p->arena, path[i], &out[i]);
+		tmp[i] = write_temp_file(path[i], out[i].data, out[i].len);
 		if (!tmp[i]) {
 			fprintf(stderr, "fpc: error: cannot write %s: %s\n",
 				path[i], strerror(errno));
@@ -106,12 +75,14 @@ static int write_artifacts(const Policy *p, const Ruleset *rs, const char *dir)
 			rc = 1;
 			break;
 		}
+		free(tmp[i]);
 		tmp[i] = NULL;
 		printf("wrote %s (%zu bytes)\n", path[i], out[i].len);
 	}
 	for (i = 0; i < n_artifacts; i++) {
 		if (tmp[i])
 			unlink(tmp[i]);
+		free(tmp[i]);
 		buf_free(&out[i]);
 	}
 	free(out);
