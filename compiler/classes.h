@@ -119,6 +119,11 @@ int prove_rows_above(Space *sp, Arena *a, const Policy *p, const Source *s,
 		     const Service *v, Boxes *out);
 /* How many rules rs holds, over all its tables and chains. */
 int ruleset_rule_count(const Ruleset *rs);
+/* A prefix as policy text: "10.0.0.2" (a host), "10.0.0.0/24". */
+void prove_print_prefix(const Prefix *p, Buf *out);
+/* A service's kind, ports or path and listen address as policy text
+ * ("tcp 8080 on 10.0.0.1"); with dests, an egress service's " to A, B". */
+void prove_print_service(const Service *v, bool dests, Buf *out);
 /* One trace step as an indented line (and its policy origin). */
 void prove_print_step(const Policy *p, const TraceStep *s, const char *ind,
 		      Buf *out);

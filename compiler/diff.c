@@ -22,20 +22,9 @@
  */
 #include "classes.h"
 
-#include <arpa/inet.h>
 #include <jansson.h>
 
 /* ---- canonical descriptions ---- */
-
-static void put_prefix(const Prefix *p, Buf *out)
-{
-	char s[INET6_ADDRSTRLEN];
-
-	inet_ntop(p->fam == FAM_IP4 ? AF_INET : AF_INET6, p->addr, s, sizeof s);
-	buf_puts(out, s);
-	if (p->len != (p->fam == FAM_IP4 ? 32 : 128))
-		buf_printf(out, "/%d", p->len);
-}
 
 static void describe_source(const Source *s, Buf *out)
 {
@@ -60,41 +49,12 @@ static void describe_source(const Source *s, Buf *out)
 				buf_puts(out, " from");
 			for (int k = 0; k < v->n_addrs; k++) {
 				buf_puts(out, k ? ", " : " ");
-				put_prefix(&v->addrs[k], out);
+				prove_print_prefix(&v->addrs[k], out);
 			}
 			break;
 		default:
 			BUG("via kind %d", (int)v->kind);
 		}
-	}
-}
-
-static void describe_service(const Service *v, Buf *out)
-{
-	switch (v->kind) {
-	case SVC_TCP:
-	case SVC_UDP:
-		buf_printf(out, "%s %d", v->kind == SVC_TCP ? "tcp" : "udp", v->port_lo);
-		if (v->port_hi != v->port_lo)
-			buf_printf(out, "-%d", v->port_hi);
-		if (v->has_listen) {
-			buf_puts(out, " on ");
-			put_prefix(&v->listen, out);
-		}
-		break;
-	case SVC_UNIX:
-		buf_printf(out, "unix \"%s\" owner %s:%s mode %04o", v->path,
-			   v->owner, v->group, v->mode);
-		break;
-	case SVC_EGRESS:
-		buf_puts(out, "egress");
-		for (int i = 0; i < v->n_dests; i++) {
-			buf_puts(out, i ? ", " : " to ");
-			put_prefix(&v->dests[i], out);
-		}
-		break;
-	default:
-		BUG("service kind %d", (int)v->kind);
 	}
 }
 
@@ -190,7 +150,7 @@ static void collect(const Policy *p, Kind k, Arena *a, Entities *out)
 			break;
 		case K_SERVICE:
 			e.name = p->services[i]->name;
-			describe_service(p->services[i], &b);
+			prove_print_service(p->services[i], true, &b);
 			break;
 		case K_IDENTITY:
 			e.name = p->identities[i].name;

@@ -240,7 +240,6 @@ void dump_bundle(const FpBundle *b, Buf *out)
 			      "sources", dump_sources(b), "trust", dump_trust(b),
 			      "container", bundle_container(b) ?
 			      dump_container(bundle_container(b)) : json_null());
-	char *s;
 
 	if (!j)
 		BUG("json_pack failed");
@@ -250,13 +249,7 @@ void dump_bundle(const FpBundle *b, Buf *out)
 	json_object_set_new(j, "mounts", dump_mounts(b));
 	json_object_set_new(j, "secrets", dump_secrets(b));
 	json_object_set_new(j, "invariants", dump_invariants(b));
-	s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
-	if (!s)
-		BUG("json_dumps failed");
-	buf_puts(out, s);
-	buf_puts(out, "\n");
-	free(s);
-	json_decref(j);
+	emit_json_out(j, out);
 }
 
 int cmd_dump(int argc, char **argv)

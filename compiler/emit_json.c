@@ -22,8 +22,8 @@ static const char *json_mode(MountMode m)
 	}
 }
 
-/* Append j, pretty-printed with sorted keys, and a newline; frees j. */
-static void json_out(json_t *j, Buf *out)
+/* see fpc.h */
+void emit_json_out(json_t *j, Buf *out)
 {
 	char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
 
@@ -83,7 +83,7 @@ void emit_json_mounts(const Policy *p, Buf *out)
 		}
 		json_object_set_new(jobs, pv->name, list);
 	}
-	json_out(json_pack("{s:o, s:o}", "mounts", mounts, "jobs", jobs), out);
+	emit_json_out(json_pack("{s:o, s:o}", "mounts", mounts, "jobs", jobs), out);
 }
 
 /* privileges.json: the trust domain, each SPIFFE ID's identity and
@@ -132,9 +132,9 @@ void emit_json_privileges(const Policy *p, Buf *out)
 					      "memory_gb", json_range(&pv->memory_gb),
 					      "timeout_min", json_range(&pv->timeout_min)));
 	}
-	json_out(json_pack("{s:o, s:o, s:o}", "trust_domain",
-			   p->trust_domain ? json_string(p->trust_domain) : json_null(),
-			   "identities", ids, "privileges", privs), out);
+	emit_json_out(json_pack("{s:o, s:o, s:o}", "trust_domain",
+				p->trust_domain ? json_string(p->trust_domain) : json_null(),
+				"identities", ids, "privileges", privs), out);
 }
 
 int emit_json_mounts_artifact(const Policy *p, const Ruleset *rs, Buf *out)

@@ -31,8 +31,8 @@ static void emit_string(const char *s, Buf *out)
 	buf_puts(out, "\"");
 }
 
-/* Print an address of family fam. */
-static void emit_addr(AddrFamily fam, const uint8_t *a, Buf *out)
+/* see fpc.h */
+void emit_nft_addr(AddrFamily fam, const uint8_t *a, Buf *out)
 {
 	char s[INET6_ADDRSTRLEN];
 
@@ -62,8 +62,22 @@ static int range_prefix_len(const RsValue *v)
 	return len;
 }
 
-/* The value name of protocol number p for `meta l4proto`. */
-static const char *l4proto_name(uint64_t p)
+/* An address value: "a", "a/len" or "lo-hi". */
+static void emit_addr_value(const RsValue *v, Buf *out)
+{
+	int len = range_prefix_len(v);
+
+	emit_nft_addr(v->fam, v->addr_lo, out);
+	if (len < 0) {
+		buf_puts(out, "-");
+		emit_nft_addr(v->fam, v->addr_hi, out);
+	} else if (len < (v->fam == FAM_IP4 ? 32 : 128)) {
+		buf_printf(out, "/%d", len);
+	}
+}
+
+/* see fpc.h */
+const char *emit_nft_l4proto_name(uint64_t p)
 {
 	switch (p) {
 	case 1: return "icmp";
@@ -94,11 +108,9 @@ static void emit_ctstate(uint64_t mask, Buf *out)
 		buf_printf(out, "%s0x%llx", first ? "" : ",", (unsigned long long)mask);
 }
 
-/* One value as nft writes it for key (key decides how ints read). */
-static void emit_value(RsKey key, const RsValue *v, Buf *out)
+/* see fpc.h */
+void emit_nft_value(RsKey key, const RsValue *v, Buf *out)
 {
-	int len;
-
 	switch (v->kind) {
 	case VAL_INT:
 		if (key == KEY_CTSTATE) {
@@ -106,8 +118,8 @@ static void emit_value(RsKey key, const RsValue *v, Buf *out)
 		} else if (key == KEY_NFPROTO && v->lo == v->hi &&
 			   (v->lo == NFPROTO_V4 || v->lo == NFPROTO_V6)) {
 			buf_puts(out, v->lo == NFPROTO_V4 ? "ipv4" : "ipv6");
-		} else if (key == KEY_L4PROTO && v->lo == v->hi && l4proto_name(v->lo)) {
-			buf_puts(out, l4proto_name(v->lo));
+		} else if (key == KEY_L4PROTO && v->lo == v->hi && emit_nft_l4proto_name(v->lo)) {
+			buf_puts(out, emit_nft_l4proto_name(v->lo));
 		} else {
 			buf_printf(out, "%llu", (unsigned long long)v->lo);
 			if (v->hi != v->lo)
@@ -115,14 +127,7 @@ static void emit_value(RsKey key, const RsValue *v, Buf *out)
 		}
 		break;
 	case VAL_ADDR:
-		emit_addr(v->fam, v->addr_lo, out);
-		len = range_prefix_len(v);
-		if (len < 0) {
-			buf_puts(out, "-");
-			emit_addr(v->fam, v->addr_hi, out);
-		} else if (len < (v->fam == FAM_IP4 ? 32 : 128)) {
-			buf_printf(out, "/%d", len);
-		}
+		emit_addr_value(v, out);
 		break;
 	case VAL_IFNAME:
 		buf_printf(out, "\"%s%s\"", v->name, v->wildcard ? "*" : "");
@@ -143,14 +148,14 @@ static void emit_values(const RsMatch *m, Buf *out)
 		return;
 	}
 	if (m->n_vals == 1) {
-		emit_value(m->key, &m->vals[0], out);
+		emit_nft_value(m->key, &m->vals[0], out);
 		return;
 	}
 	buf_puts(out, "{ ");
 	for (int i = 0; i < m->n_vals; i++) {
 		if (i)
 			buf_puts(out, ", ");
-		emit_value(m->key, &m->vals[i], out);
+		emit_nft_value(m->key, &m->vals[i], out);
 	}
 	buf_puts(out, " }");
 }
@@ -210,41 +215,37 @@ static const char *port_proto(const RsMatch *ms, int i)
 	return "th";
 }
 
-/* The expression left of the values: "iifname", "tcp dport", "ip saddr"... */
-static const char *match_lhs(const RsMatch *ms, int i, Arena *tmp)
+/* see fpc.h */
+const char *emit_nft_key_name(RsKey key, bool v6, const char *l4)
 {
-	const RsMatch *m = &ms[i];
+	bool tcp = !strcmp(l4, "tcp"), udp = !strcmp(l4, "udp");
 
-	switch (m->key) {
+	switch (key) {
 	case KEY_IIFNAME: return "iifname";
 	case KEY_OIFNAME: return "oifname";
 	case KEY_NFPROTO: return "meta nfproto";
 	case KEY_L4PROTO: return "meta l4proto";
-	case KEY_SADDR:
-	case KEY_DADDR:
-		return arena_printf(tmp, "%s %s",
-				    addrs_of(m, FAM_IP6) ? "ip6" : "ip",
-				    m->key == KEY_SADDR ? "saddr" : "daddr");
-	case KEY_SPORT:
-	case KEY_DPORT:
-		return arena_printf(tmp, "%s %s", port_proto(ms, i),
-				    m->key == KEY_SPORT ? "sport" : "dport");
+	case KEY_SADDR: return v6 ? "ip6 saddr" : "ip saddr";
+	case KEY_DADDR: return v6 ? "ip6 daddr" : "ip daddr";
+	case KEY_SPORT: return tcp ? "tcp sport" : udp ? "udp sport" : "th sport";
+	case KEY_DPORT: return tcp ? "tcp dport" : udp ? "udp dport" : "th dport";
 	case KEY_SKUID: return "meta skuid";
 	case KEY_SKGID: return "meta skgid";
 	case KEY_CTSTATE: return "ct state";
 	case KEY_UNKNOWN: return NULL;
-	default: BUG("match key %d", m->key);
+	default: BUG("match key %d", key);
 	}
 }
 
 /* Print ms[i] (nothing when the next match implies it), space first. */
-static void emit_match(const RsMatch *ms, int n, int i, Arena *tmp, Buf *out)
+static void emit_match(const RsMatch *ms, int n, int i, Buf *out)
 {
 	const char *lhs;
 
 	if (implied_by_next(ms, n, i))
 		return;
-	lhs = match_lhs(ms, i, tmp);
+	lhs = emit_nft_key_name(ms[i].key, addrs_of(&ms[i], FAM_IP6),
+				port_proto(ms, i));
 	if (!lhs) {
 		buf_printf(out, " %s", ms[i].unknown ? ms[i].unknown : "unknown");
 		return;
@@ -253,8 +254,8 @@ static void emit_match(const RsMatch *ms, int n, int i, Arena *tmp, Buf *out)
 	emit_values(&ms[i], out);
 }
 
-/* The verdict's keyword; NULL for none (continue). */
-static const char *verdict_name(RsVerdictKind v)
+/* see fpc.h */
+const char *emit_nft_verdict_name(RsVerdictKind v)
 {
 	switch (v) {
 	case VERDICT_CONTINUE: return NULL;
@@ -306,13 +307,13 @@ static void emit_reject(const RsRule *r, Buf *out)
 }
 
 /* One rule on one line: matches, counter, verdict, comment. */
-static void emit_rule(const RsRule *r, Arena *tmp, Buf *out)
+static void emit_rule(const RsRule *r, Buf *out)
 {
-	const char *verdict = verdict_name(r->verdict);
+	const char *verdict = emit_nft_verdict_name(r->verdict);
 	Buf line = { 0 };	/* every item is appended with a space before it */
 
 	for (int i = 0; i < r->n_matches; i++)
-		emit_match(r->matches, r->n_matches, i, tmp, &line);
+		emit_match(r->matches, r->n_matches, i, &line);
 	if (r->counter)
 		buf_puts(&line, " counter");
 	if (verdict)
@@ -378,7 +379,7 @@ static void emit_elements(const RsSet *s, Buf *out)
 	for (int i = 0; i < s->n_elems; i++) {
 		if (i > 0)
 			buf_puts(out, i % per_line ? ", " : ",\n\t\t\t     ");
-		emit_value(settype_key(s->type), &s->elems[i], out);
+		emit_nft_value(settype_key(s->type), &s->elems[i], out);
 	}
 	buf_puts(out, " }\n");
 }
@@ -409,7 +410,7 @@ static void emit_priority(int prio, Buf *out)
 }
 
 /* A chain block: its hook line (base chains) and one line per rule. */
-static void emit_chain(const RsChain *c, Arena *tmp, Buf *out)
+static void emit_chain(const RsChain *c, Buf *out)
 {
 	buf_printf(out, "\tchain %s {\n", c->name);
 	if (c->comment) {
@@ -421,17 +422,16 @@ static void emit_chain(const RsChain *c, Arena *tmp, Buf *out)
 		buf_printf(out, "\t\ttype %s hook %s priority ",
 			   c->type ? c->type : "filter", rs_hook_name(c->hook));
 		emit_priority(c->priority, out);
-		buf_printf(out, "; policy %s;\n", verdict_name(c->policy));
+		buf_printf(out, "; policy %s;\n", emit_nft_verdict_name(c->policy));
 	}
 	for (int i = 0; i < c->n_rules; i++)
-		emit_rule(&c->rules[i], tmp, out);
+		emit_rule(&c->rules[i], out);
 	buf_puts(out, "\t}\n");
 }
 
 /* The lines between `table F NAME {` and its `}`. */
 static void emit_table_body(const RsTable *t, Buf *out)
 {
-	Arena *tmp = arena_new();
 	bool first = true;
 
 	for (int i = 0; i < t->n_sets; i++, first = false) {
@@ -442,9 +442,8 @@ static void emit_table_body(const RsTable *t, Buf *out)
 	for (int i = 0; i < t->n_chains; i++, first = false) {
 		if (!first)
 			buf_puts(out, "\n");
-		emit_chain(&t->chains[i], tmp, out);
+		emit_chain(&t->chains[i], out);
 	}
-	arena_free(tmp);
 }
 
 /* The delete preamble, then the table block. */

@@ -211,34 +211,6 @@ static void explain_network(const Subject *sj, const Source *s, const Service *v
 	space_free(sp);
 }
 
-static void print_service(const Service *v, Buf *out)
-{
-	char addr[INET6_ADDRSTRLEN];
-
-	switch (v->kind) {
-	case SVC_TCP:
-	case SVC_UDP:
-		buf_printf(out, "%s %d", v->kind == SVC_TCP ? "tcp" : "udp", v->port_lo);
-		if (v->port_hi != v->port_lo)
-			buf_printf(out, "-%d", v->port_hi);
-		if (v->has_listen) {
-			inet_ntop(v->listen.fam == FAM_IP4 ? AF_INET : AF_INET6,
-				  v->listen.addr, addr, sizeof addr);
-			buf_printf(out, " on %s", addr);
-		}
-		break;
-	case SVC_UNIX:
-		buf_printf(out, "unix \"%s\" owner %s:%s mode %04o", v->path,
-			   v->owner, v->group, v->mode);
-		break;
-	case SVC_EGRESS:
-		buf_puts(out, "egress");
-		break;
-	default:
-		BUG("service kind %d", (int)v->kind);
-	}
-}
-
 int cmd_explain(int argc, char **argv)
 {
 	const char *pos[3] = { 0 }, *file = NULL;
@@ -275,7 +247,7 @@ int cmd_explain(int argc, char **argv)
 	buf_printf(&out, "explain %s -> %s in %s%s%s\n", s->name, v->name, pos[0],
 		   file ? " on " : "", file ? file : "");
 	buf_printf(&out, "service %s: ", v->name);
-	print_service(v, &out);
+	prove_print_service(v, false, &out);
 	buf_printf(&out, " (%s:%d)\n", sj.p->file, v->loc.first_line);
 	buf_printf(&out, "trust table: %s %s %s (%s:%d)\n", s->name,
 		   cell_word(cell->kind), v->name, sj.p->file,

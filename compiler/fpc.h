@@ -198,6 +198,18 @@ int emit_nix_artifact(const Policy *p, const Ruleset *rs, Buf *out);
 void emit_nft_body(const Ruleset *rs, Buf *out);
 /* the same, as the Artifact flashpods.body.nft */
 int emit_nft_body_artifact(const Policy *p, const Ruleset *rs, Buf *out);
+/* nft's value name of IP protocol p for `meta l4proto` ("tcp"), or NULL */
+const char *emit_nft_l4proto_name(uint64_t p);
+/* an address of family fam as nft prints it ("10.0.0.1", "fd00::1") */
+void emit_nft_addr(AddrFamily fam, const uint8_t *a, Buf *out);
+/* one value as nft prints it for key (key decides how ints read: ct state
+ * bits, protocol names); users unquoted */
+void emit_nft_value(RsKey key, const RsValue *v, Buf *out);
+/* the nft expression matching key ("tcp dport"): v6 picks ip6 for addresses,
+ * l4 ("tcp", "udp", else "th") qualifies ports; NULL for KEY_UNKNOWN */
+const char *emit_nft_key_name(RsKey key, bool v6, const char *l4);
+/* the verdict's keyword ("accept"); NULL for continue */
+const char *emit_nft_verdict_name(RsVerdictKind v);
 
 /* ---- emit_pb.c, emit_json.c, dump.c (issue 4) ----
  * policy.pb (proto/policy.proto), mounts.json and privileges.json; the
@@ -224,6 +236,10 @@ void emit_json_mounts(const Policy *p, Buf *out);
 void emit_json_privileges(const Policy *p, Buf *out);
 int emit_json_mounts_artifact(const Policy *p, const Ruleset *rs, Buf *out);
 int emit_json_privileges_artifact(const Policy *p, const Ruleset *rs, Buf *out);
+/* append j pretty-printed (sorted keys, 2-space indent) and a newline;
+ * frees j (dump.c uses it too) */
+struct json_t;
+void emit_json_out(struct json_t *j, Buf *out);
 
 /* dump.c: a loaded bundle as JSON (sorted keys, trailing newline);
  * `fpc dump BUNDLE` (exit 1 if the loader refuses it). */

@@ -9,10 +9,10 @@
  * bitwise -> cmp, range, lookup; immediate, reject, counter) and what it
  * cannot place becomes a KEY_UNKNOWN match that may match anything.
  */
+#include "fpc.h"
 #include "nl.h"
 
 #include <errno.h>
-#include <arpa/inet.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -30,17 +30,10 @@
 
 /* ---- names ------------------------------------------------------------ */
 
+/* see nl.h */
 const char *nl_family_name(RsFamily f)
 {
-	switch (f) {
-	case RS_INET: return "inet";
-	case RS_IP: return "ip";
-	case RS_IP6: return "ip6";
-	case RS_ARP: return "arp";
-	case RS_BRIDGE: return "bridge";
-	case RS_NETDEV: return "netdev";
-	default: BUG("family %d", f);
-	}
+	return rs_family_name(f);
 }
 
 /* see nl.h */
@@ -55,16 +48,7 @@ int nl_family_parse(const char *s)
 /* see nl.h */
 const char *nl_hook_name(RsHook h)
 {
-	switch (h) {
-	case HOOK_NONE: return "none";
-	case HOOK_PREROUTING: return "prerouting";
-	case HOOK_INPUT: return "input";
-	case HOOK_FORWARD: return "forward";
-	case HOOK_OUTPUT: return "output";
-	case HOOK_POSTROUTING: return "postrouting";
-	case HOOK_INGRESS: return "ingress";
-	default: BUG("hook %d", h);
-	}
+	return rs_hook_name(h);
 }
 
 /* The IR family of nf_tables family nf, or -1 for one the IR lacks. */
@@ -1313,87 +1297,23 @@ Ruleset *nl_read_ruleset(NlSock *s, Arena *a, Buf *err)
 
 /* ---- text for reports ------------------------------------------------- */
 
-static void addr_text(const uint8_t *a, AddrFamily fam, Buf *out)
-{
-	char s[INET6_ADDRSTRLEN];
-
-	inet_ntop(fam == FAM_IP6 ? AF_INET6 : AF_INET, a, s, sizeof s);
-	buf_puts(out, s);
-}
-
-/* nft's name of IP protocol p ("tcp"), or NULL. */
-static const char *proto_name(uint64_t p)
-{
-	switch (p) {
-	case 1: return "icmp";
-	case 6: return "tcp";
-	case 17: return "udp";
-	case 58: return "ipv6-icmp";
-	default: return NULL;
-	}
-}
-
 /* see nl.h */
 void nl_value_text(const RsValue *v, RsKey key, Buf *out)
 {
 	static const char *const states[] = { "invalid", "established",
 		"related", "new", "", "", "untracked" };
+	const char *sep = "";
 
-	switch (v->kind) {
-	case VAL_IFNAME:
-		buf_printf(out, "\"%s%s\"", v->name, v->wildcard ? "*" : "");
-		return;
-	case VAL_USER:
+	if (v->kind == VAL_USER) {
 		buf_printf(out, "\"%s\"", v->name);
-		return;
-	case VAL_ADDR: {
-		RsValue tmp = *v;
-		int len = v->fam == FAM_IP6 ? 16 : 4, plen = 0;
-		bool prefix = true;
-
-		for (int i = 0; i < len * 8; i++) {
-			int bl = (v->addr_lo[i / 8] >> (7 - i % 8)) & 1;
-			int bh = (v->addr_hi[i / 8] >> (7 - i % 8)) & 1;
-
-			if (bl == bh && plen == i)
-				plen = i + 1;
-			else if (bl != 0 || bh != 1)
-				prefix = false;
-		}
-		addr_text(v->addr_lo, v->fam, out);
-		if (prefix && plen < len * 8)
-			buf_printf(out, "/%d", plen);
-		else if (!prefix) {
-			buf_puts(out, "-");
-			addr_text(tmp.addr_hi, v->fam, out);
-		}
-		return;
-	}
-	case VAL_INT:
-		if (key == KEY_CTSTATE) {
-			const char *sep = "";
-
-			for (int b = 0; b < 7; b++)
-				if ((v->lo >> b) & 1 && *states[b]) {
-					buf_printf(out, "%s%s", sep, states[b]);
-					sep = ",";
-				}
-			return;
-		}
-		if (key == KEY_L4PROTO && v->lo == v->hi && proto_name(v->lo)) {
-			buf_puts(out, proto_name(v->lo));
-			return;
-		}
-		if (key == KEY_NFPROTO && v->lo == v->hi && (v->lo == 2 || v->lo == 10)) {
-			buf_puts(out, v->lo == 2 ? "ipv4" : "ipv6");
-			return;
-		}
-		buf_printf(out, "%llu", (unsigned long long)v->lo);
-		if (v->hi != v->lo)
-			buf_printf(out, "-%llu", (unsigned long long)v->hi);
-		return;
-	default:
-		BUG("value kind %d", v->kind);
+	} else if (v->kind == VAL_INT && key == KEY_CTSTATE) {
+		for (int b = 0; b < 7; b++)
+			if ((v->lo >> b) & 1 && *states[b]) {
+				buf_printf(out, "%s%s", sep, states[b]);
+				sep = ",";
+			}
+	} else {
+		emit_nft_value(key, v, out);
 	}
 }
 
@@ -1404,23 +1324,9 @@ static const char *key_text(const RsMatch *m, const RsMatch *prev)
 	const char *l4 = "th";
 
 	if (prev && prev->key == KEY_L4PROTO && prev->n_vals == 1 && !prev->neg &&
-	    proto_name(prev->vals[0].lo))
-		l4 = proto_name(prev->vals[0].lo);
-	switch (m->key) {
-	case KEY_IIFNAME: return "iifname";
-	case KEY_OIFNAME: return "oifname";
-	case KEY_NFPROTO: return "meta nfproto";
-	case KEY_L4PROTO: return "meta l4proto";
-	case KEY_SADDR: return v6 ? "ip6 saddr" : "ip saddr";
-	case KEY_DADDR: return v6 ? "ip6 daddr" : "ip daddr";
-	case KEY_SPORT: return !strcmp(l4, "tcp") ? "tcp sport" : !strcmp(l4, "udp") ? "udp sport" : "th sport";
-	case KEY_DPORT: return !strcmp(l4, "tcp") ? "tcp dport" : !strcmp(l4, "udp") ? "udp dport" : "th dport";
-	case KEY_SKUID: return "meta skuid";
-	case KEY_SKGID: return "meta skgid";
-	case KEY_CTSTATE: return "ct state";
-	case KEY_UNKNOWN: return "";
-	default: BUG("key %d", m->key);
-	}
+	    emit_nft_l4proto_name(prev->vals[0].lo))
+		l4 = emit_nft_l4proto_name(prev->vals[0].lo);
+	return m->key == KEY_UNKNOWN ? "" : emit_nft_key_name(m->key, v6, l4);
 }
 
 /* Whether m only states the protocol the next match depends on. */
@@ -1432,7 +1338,7 @@ static bool implied(const RsMatch *m, const RsMatch *next)
 		return next->key == KEY_SADDR || next->key == KEY_DADDR;
 	if (m->key == KEY_L4PROTO)
 		return (next->key == KEY_SPORT || next->key == KEY_DPORT) &&
-		       proto_name(m->vals[0].lo);
+		       emit_nft_l4proto_name(m->vals[0].lo);
 	return false;
 }
 

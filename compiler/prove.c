@@ -22,8 +22,6 @@
  */
 #include "classes.h"
 
-#include <arpa/inet.h>
-
 void packet_init(Packet *pkt)
 {
 	memset(pkt, 0, sizeof *pkt);
@@ -38,14 +36,6 @@ void packet_init(Packet *pkt)
 }
 
 /* ---- printing ---- */
-
-static void print_addr(Buf *out, AddrFamily fam, const uint8_t *a)
-{
-	char s[INET6_ADDRSTRLEN];
-
-	inet_ntop(fam == FAM_IP4 ? AF_INET : AF_INET6, a, s, sizeof s);
-	buf_puts(out, s);
-}
 
 static const char *proto_name(uint64_t p)
 {
@@ -84,12 +74,12 @@ void prove_print_packet(const Packet *pkt, Buf *out)
 	else
 		buf_printf(out, "l4proto %d ", pkt->l4proto);
 	buf_puts(out, v6 ? "[" : "");
-	print_addr(out, pkt->fam, pkt->saddr);
+	emit_nft_addr(pkt->fam, pkt->saddr, out);
 	buf_puts(out, v6 ? "]" : "");
 	if (ports)
 		buf_printf(out, ":%d", pkt->sport);
 	buf_puts(out, v6 ? " -> [" : " -> ");
-	print_addr(out, pkt->fam, pkt->daddr);
+	emit_nft_addr(pkt->fam, pkt->daddr, out);
 	buf_puts(out, v6 ? "]" : "");
 	if (ports)
 		buf_printf(out, ":%d", pkt->dport);
@@ -116,68 +106,59 @@ void prove_print_packet(const Packet *pkt, Buf *out)
 			   pkt->oifname : "(none)");
 }
 
-/* The prefix length of the range lo..hi, or -1 when it is no prefix. */
-static int range_prefix(const RsValue *v)
+/* see classes.h */
+void prove_print_prefix(const Prefix *p, Buf *out)
 {
-	int bits = v->fam == FAM_IP4 ? 32 : 128, len = bits;
-
-	for (int i = bits - 1; i >= 0; i--) {
-		int lb = v->addr_lo[i / 8] >> (7 - i % 8) & 1;
-		int hb = v->addr_hi[i / 8] >> (7 - i % 8) & 1;
-
-		if (lb == 0 && hb == 1)
-			len = i;
-		else
-			break;
-	}
-	for (int i = 0; i < len; i++)
-		if ((v->addr_lo[i / 8] ^ v->addr_hi[i / 8]) & (0x80 >> (i % 8)))
-			return -1;
-	return len;
+	emit_nft_addr(p->fam, p->addr, out);
+	if (p->len != (p->fam == FAM_IP4 ? 32 : 128))
+		buf_printf(out, "/%d", p->len);
 }
 
+/* see classes.h */
+void prove_print_service(const Service *v, bool dests, Buf *out)
+{
+	switch (v->kind) {
+	case SVC_TCP:
+	case SVC_UDP:
+		buf_printf(out, "%s %d", v->kind == SVC_TCP ? "tcp" : "udp", v->port_lo);
+		if (v->port_hi != v->port_lo)
+			buf_printf(out, "-%d", v->port_hi);
+		if (v->has_listen) {
+			buf_puts(out, " on ");
+			prove_print_prefix(&v->listen, out);
+		}
+		break;
+	case SVC_UNIX:
+		buf_printf(out, "unix \"%s\" owner %s:%s mode %04o", v->path,
+			   v->owner, v->group, v->mode);
+		break;
+	case SVC_EGRESS:
+		buf_puts(out, "egress");
+		for (int i = 0; dests && i < v->n_dests; i++) {
+			buf_puts(out, i ? ", " : " to ");
+			prove_print_prefix(&v->dests[i], out);
+		}
+		break;
+	default:
+		BUG("service kind %d", (int)v->kind);
+	}
+}
+
+/* A value as emit_nft prints it, but for prove's ct state and protocol
+ * names and users in quotes. */
 static void print_value(Buf *out, RsKey k, const RsValue *v)
 {
 	const char *n;
 
-	switch (v->kind) {
-	case VAL_INT:
-		if (k == KEY_CTSTATE) {
-			print_ctstate(out, (int)v->lo);
-		} else if (k == KEY_L4PROTO && v->lo == v->hi &&
-			   (n = proto_name(v->lo))) {
-			buf_puts(out, n);
-		} else if (k == KEY_NFPROTO && v->lo == v->hi &&
-			   (v->lo == 2 || v->lo == 10)) {
-			buf_puts(out, v->lo == 2 ? "ipv4" : "ipv6");
-		} else if (v->lo == v->hi) {
-			buf_printf(out, "%llu", (unsigned long long)v->lo);
-		} else {
-			buf_printf(out, "%llu-%llu", (unsigned long long)v->lo,
-				   (unsigned long long)v->hi);
-		}
-		break;
-	case VAL_ADDR: {
-		int len = range_prefix(v);
-
-		print_addr(out, v->fam, v->addr_lo);
-		if (len < 0) {
-			buf_puts(out, "-");
-			print_addr(out, v->fam, v->addr_hi);
-		} else if (len < (v->fam == FAM_IP4 ? 32 : 128)) {
-			buf_printf(out, "/%d", len);
-		}
-		break;
-	}
-	case VAL_IFNAME:
-		buf_printf(out, "\"%s%s\"", v->name, v->wildcard ? "*" : "");
-		break;
-	case VAL_USER:
+	if (v->kind == VAL_INT && k == KEY_CTSTATE)
+		print_ctstate(out, (int)v->lo);
+	else if (v->kind == VAL_INT && k == KEY_L4PROTO && v->lo == v->hi &&
+		 (n = proto_name(v->lo)))
+		buf_puts(out, n);
+	else if (v->kind == VAL_USER)
 		buf_printf(out, "\"%s\"", v->name);
-		break;
-	default:
-		BUG("value kind %d", (int)v->kind);
-	}
+	else
+		emit_nft_value(k, v, out);
 }
 
 /* The l4 protocol name a port match of r is qualified with. */
@@ -234,44 +215,20 @@ static bool implied(const RsRule *r, int i)
 	return false;
 }
 
+/* The nft expression of m in r ("tcp dport"), "?" for an unknown one. */
 static const char *key_name(const RsRule *r, const RsMatch *m)
 {
 	bool v6 = m->n_vals > 0 && m->vals[0].kind == VAL_ADDR &&
 		m->vals[0].fam == FAM_IP6;
 
-	switch (m->key) {
-	case KEY_IIFNAME: return "iifname";
-	case KEY_OIFNAME: return "oifname";
-	case KEY_NFPROTO: return "meta nfproto";
-	case KEY_L4PROTO: return "meta l4proto";
-	case KEY_SADDR: return v6 ? "ip6 saddr" : "ip saddr";
-	case KEY_DADDR: return v6 ? "ip6 daddr" : "ip daddr";
-	case KEY_SPORT:
-		return !strcmp(port_proto(r), "tcp") ? "tcp sport" :
-			!strcmp(port_proto(r), "udp") ? "udp sport" : "th sport";
-	case KEY_DPORT:
-		return !strcmp(port_proto(r), "tcp") ? "tcp dport" :
-			!strcmp(port_proto(r), "udp") ? "udp dport" : "th dport";
-	case KEY_SKUID: return "meta skuid";
-	case KEY_SKGID: return "meta skgid";
-	case KEY_CTSTATE: return "ct state";
-	case KEY_UNKNOWN: return "?";
-	default: BUG("key %d", (int)m->key);
-	}
+	return m->key == KEY_UNKNOWN ? "?" :
+		emit_nft_key_name(m->key, v6, port_proto(r));
 }
 
+/* A verdict's keyword, "continue" included. */
 static const char *verdict_name(RsVerdictKind v)
 {
-	switch (v) {
-	case VERDICT_CONTINUE: return "continue";
-	case VERDICT_ACCEPT: return "accept";
-	case VERDICT_DROP: return "drop";
-	case VERDICT_REJECT: return "reject";
-	case VERDICT_JUMP: return "jump";
-	case VERDICT_GOTO: return "goto";
-	case VERDICT_RETURN: return "return";
-	default: BUG("verdict %d", (int)v);
-	}
+	return v == VERDICT_CONTINUE ? "continue" : emit_nft_verdict_name(v);
 }
 
 /* One rule in nft syntax (sets by name, dependencies left implicit). */

@@ -135,3 +135,29 @@ podman_test_image() {
 	as_flashpods podman import --change 'CMD ["/bin/sh"]' \
 		"$SCRATCH/podman/image.tar" "$name" >/dev/null
 }
+
+# golden_run SUITE/NAME STATUS EXPECTED COMMAND...: run COMMAND with its
+# stdout and stderr in $SCRATCH/NAME.out; want exit STATUS, then golden.
+golden_run() {
+	local name=$1 want=$2 exp=$3 got="$SCRATCH/${1#*/}.out" rc
+	shift 3
+	"$@" >"$got" 2>&1
+	rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		head -20 "$got"
+		fail "$name" "exit status $rc, want $want"
+		return
+	fi
+	golden "$name" "$exp" "$got"
+}
+
+# golden_cases SUITE: each line NAME STATUS ARGS... of tests/SUITE/cases.txt
+# is golden_run of `$FPC ARGS` against tests/SUITE/NAME.out (run from $TOP).
+golden_cases() {
+	local suite=$1 name want args
+	while read -r name want args; do
+		case $name in ''|'#'*) continue ;; esac
+		# shellcheck disable=SC2086 # ARGS are words
+		golden_run "$suite/$name" "$want" "tests/$suite/$name.out" "$FPC" $args
+	done <"tests/$suite/cases.txt"
+}

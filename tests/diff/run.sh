@@ -8,18 +8,7 @@
 cd "$TOP"
 dir=tests/diff
 
-while read -r name want args; do
-	case $name in ''|'#'*) continue ;; esac
-	# shellcheck disable=SC2086 # ARGS are words
-	"$FPC" $args >"$SCRATCH/$name.out" 2>&1
-	rc=$?
-	if [ "$rc" -ne "$want" ]; then
-		head -20 "$SCRATCH/$name.out"
-		fail "diff/$name" "exit status $rc, want $want"
-		continue
-	fi
-	golden "diff/$name" "$dir/$name.out" "$SCRATCH/$name.out"
-done <$dir/cases.txt
+golden_cases diff
 
 # the JSON is valid, its keys sorted, and says what the text says
 for name in widened-json changes-json reordered-json; do

@@ -8,18 +8,7 @@
 cd "$TOP"
 dir=tests/explain
 
-while read -r name want args; do
-	case $name in ''|'#'*) continue ;; esac
-	# shellcheck disable=SC2086 # ARGS are words
-	"$FPC" $args >"$SCRATCH/$name.out" 2>&1
-	rc=$?
-	if [ "$rc" -ne "$want" ]; then
-		head -20 "$SCRATCH/$name.out"
-		fail "explain/$name" "exit status $rc, want $want"
-		continue
-	fi
-	golden "explain/$name" "$dir/$name.out" "$SCRATCH/$name.out"
-done <$dir/cases.txt
+golden_cases explain
 
 # the verdicts the seed's trust model promises, by query
 verdict() {

@@ -9,33 +9,18 @@
 cd "$TOP"
 dir=tests/prove
 
-# expect NAME STATUS FILE COMMAND...: run it, want STATUS, golden FILE
-# holding its stdout and stderr.
-expect() {
-	local name=$1 want=$2 gold=$3 rc
-	shift 3
-	"$@" >"$SCRATCH/$name.out" 2>&1
-	rc=$?
-	if [ "$rc" -ne "$want" ]; then
-		head -20 "$SCRATCH/$name.out"
-		fail "prove/$name" "exit status $rc, want $want"
-		return
-	fi
-	golden "prove/$name" "$gold" "$SCRATCH/$name.out"
-}
-
-expect default 0 $dir/default.out "$FPC" check policies/default.fp
-expect ranges 0 $dir/ranges.out "$FPC" check $dir/ranges.fp
-expect fromonly 0 $dir/fromonly.out "$FPC" check $dir/fromonly.fp
-expect allow_api 1 $dir/allow_api.err "$FPC" check $dir/allow_api.fp
-expect can_fail 1 $dir/can_fail.err "$FPC" check $dir/can_fail.fp
-expect mutate-drop 1 $dir/mutate-drop.out "$B/tools/prove_mutate" policies/default.fp drop-catch-all
-expect mutate-flip 1 $dir/mutate-flip.out "$B/tools/prove_mutate" policies/default.fp flip-first-input
+golden_run prove/default 0 $dir/default.out "$FPC" check policies/default.fp
+golden_run prove/ranges 0 $dir/ranges.out "$FPC" check $dir/ranges.fp
+golden_run prove/fromonly 0 $dir/fromonly.out "$FPC" check $dir/fromonly.fp
+golden_run prove/allow_api 1 $dir/allow_api.err "$FPC" check $dir/allow_api.fp
+golden_run prove/can_fail 1 $dir/can_fail.err "$FPC" check $dir/can_fail.fp
+golden_run prove/mutate-drop 1 $dir/mutate-drop.out "$B/tools/prove_mutate" policies/default.fp drop-catch-all
+golden_run prove/mutate-flip 1 $dir/mutate-flip.out "$B/tools/prove_mutate" policies/default.fp flip-first-input
 # a policy long enough that the prover indexes rules and boxes: the same
 # proof, and the same counterexamples when the ruleset is broken
-expect gen40 0 $dir/gen40.out "$FPC" check $dir/gen40.fp
-expect gen40-flip 1 $dir/gen40-flip.out "$B/tools/prove_mutate" $dir/gen40.fp flip-first-input
-expect gen40-drop 1 $dir/gen40-drop.out "$B/tools/prove_mutate" $dir/gen40.fp drop-catch-all
+golden_run prove/gen40 0 $dir/gen40.out "$FPC" check $dir/gen40.fp
+golden_run prove/gen40-flip 1 $dir/gen40-flip.out "$B/tools/prove_mutate" $dir/gen40.fp flip-first-input
+golden_run prove/gen40-drop 1 $dir/gen40-drop.out "$B/tools/prove_mutate" $dir/gen40.fp drop-catch-all
 
 # the counterexample of allow_api is a packet the ruleset accepts, shown
 # with the policy line of the rule that accepts it
