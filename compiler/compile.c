@@ -120,9 +120,13 @@ int cmd_compile(int argc, char **argv)
 		return 1;
 	}
 	rc = write_artifacts(p, rs, dir);
-	if (rc == 0)
+	if (rc == 0) {
 		printf("%d rules in %d tables; %s", ruleset_rule_count(rs), rs->n_tables,
 		       report.data ? report.data : "\n");
+		for (int i = 0; i < p->n_invariants; i++)
+			printf("invariant %s holds: %s\n", p->invariants[i].name,
+			       p->invariants[i].text);
+	}
 	buf_free(&report);
 	policy_free(p);
 	return rc;

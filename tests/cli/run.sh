@@ -48,6 +48,10 @@ run fmt-syntax-error 1 '^bad\.fp:2:1: error: unexpected end of file' "$FPC" fmt 
 run check-default 0 '^default\.fp: ok' "$FPC" check default.fp
 run fmt-default 0 '^policy flashpods \{$' "$FPC" fmt default.fp
 
+# the good path prints exactly what it wrote, the rule count and the proof
+(cd "$SCRATCH" && "$FPC" default.fp -o compiled) >"$SCRATCH/compile.out" 2>&1
+golden cli/compile-default "$TOP/tests/cli/compile-default.out" "$SCRATCH/compile.out"
+
 # an error leaves nothing behind in the output directory
 "$FPC" "$SCRATCH/bad.fp" -o "$SCRATCH/outdir" >/dev/null 2>&1
 if [ -e "$SCRATCH/outdir" ] && [ -n "$(ls -A "$SCRATCH/outdir")" ]; then
