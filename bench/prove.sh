@@ -31,8 +31,6 @@ for v in 10 100 500; do
 		"$gen" "$s" "$v" >"$work/p.fp" || exit 1
 		rep=3
 		[ "$s" -ge 10000 ] && rep=1
-		# the bundle emitter refuses more than 4096 sources (the daemons
-		# would): its message is expected there, its time still counted
 		read -r load lower emit prove rules classes < <("$run" "$work/p.fp" $rep 2>/dev/null)
 		total=$(awk -v a="$load" -v b="$lower" -v c="$emit" -v d="$prove" 'BEGIN { printf "%.1f", a + b + c + d }')
 		echo "| $s | $v | $rules | $classes | $load | $lower | $emit | $prove | $total |"

@@ -49,8 +49,21 @@ run check-default 0 '^default\.fp: ok' "$FPC" check default.fp
 run fmt-default 0 '^policy flashpods \{$' "$FPC" fmt default.fp
 
 # the good path prints exactly what it wrote, the rule count and the proof
-(cd "$SCRATCH" && "$FPC" default.fp -o compiled) >"$SCRATCH/compile.out" 2>&1
-golden cli/compile-default "$TOP/tests/cli/compile-default.out" "$SCRATCH/compile.out"
+golden_run cli/compile-default 0 tests/cli/compile-default.out \
+	env -C "$SCRATCH" "$FPC" default.fp -o compiled
+
+# a write that fails (a directory where privileges.json goes) exits 1 and
+# leaves no temporary file behind
+rm "$SCRATCH/compiled/privileges.json" && mkdir "$SCRATCH/compiled/privileges.json"
+if (cd "$SCRATCH" && "$FPC" default.fp -o compiled) >"$SCRATCH/write-fail.out" 2>&1; then
+	fail cli/compile-write-fails "exit 0: $(cat "$SCRATCH/write-fail.out")"
+elif ls "$SCRATCH/compiled" | grep -q tmp; then
+	fail cli/compile-write-fails "left behind: $(ls "$SCRATCH/compiled" | tr '\n' ' ')"
+elif ! grep -q '^fpc: error: cannot write compiled/privileges.json: Is a directory$' "$SCRATCH/write-fail.out"; then
+	fail cli/compile-write-fails "$(cat "$SCRATCH/write-fail.out")"
+else
+	pass cli/compile-write-fails
+fi
 
 # an error leaves nothing behind in the output directory
 "$FPC" "$SCRATCH/bad.fp" -o "$SCRATCH/outdir" >/dev/null 2>&1
