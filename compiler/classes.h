@@ -109,6 +109,8 @@ void trace_from_nodes(const TNode *last, int outcome, Trace *tr);
 typedef VEC(Box) Boxes;
 typedef VEC(const Via *) Vias;
 
+/* Does interface name match pattern pat ("wg*" matches "wg0")? */
+bool if_pattern_match(const IfPattern *pat, const char *name);
 /* Append the boxes of source s's packets to network service v (one per via
  * clause, address family and path; vias[i] is the clause of box i). */
 void prove_source_boxes(Space *sp, Arena *a, const Source *s, const Service *v,

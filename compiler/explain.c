@@ -303,14 +303,6 @@ static bool parse_addr(const char *s, AddrFamily *fam, uint8_t *a)
 	return false;
 }
 
-/* Does name match pattern pat? */
-static bool if_match(const IfPattern *pat, const char *name)
-{
-	if (pat->wildcard)
-		return !strncmp(name, pat->name, strlen(pat->name));
-	return !strcmp(name, pat->name);
-}
-
 static bool addr_in(const Prefix *pf, AddrFamily fam, const uint8_t *a)
 {
 	if (pf->fam != fam)
@@ -360,8 +352,8 @@ static bool packet_in_via(const Policy *p, const Via *v, const Packet *pkt)
 			return false;
 		ok = v->n_ifaces == 0;
 		for (int i = 0; i < v->n_ifaces && !ok; i++)
-			ok = if_match(&v->ifaces[i], pkt->path == PKT_NET ?
-				      pkt->iifname : "lo");
+			ok = if_pattern_match(&v->ifaces[i], pkt->path == PKT_NET ?
+					      pkt->iifname : "lo");
 		if (!ok)
 			return false;
 		ok = v->n_addrs == 0;

@@ -826,9 +826,10 @@ static void import_rule(Imp *im, ITable *t, Rules *out, json_t *rule)
 		if (!strcmp(k, "match")) {
 			import_match(im, t, stmt, x, &ms);
 		} else if (verdict_of(im, stmt, &v, &target)) {
+			const char *how = jstr(x, "type");	/* NULL unless an object has it */
+
 			push_rule(im, out, &ms, v, target, counter, rule);
-			if (v == VERDICT_REJECT && x && json_is_object(x) &&
-			    jstr(x, "type") && !strcmp(jstr(x, "type"), "tcp reset"))
+			if (v == VERDICT_REJECT && how && !strcmp(how, "tcp reset"))
 				out->v[out->n - 1].reject = REJECT_TCP_RESET;
 			return;
 		} else if (!strcmp(k, "vmap")) {

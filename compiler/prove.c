@@ -324,15 +324,22 @@ static void print_origin(const Policy *p, const Loc *loc, Buf *out)
 	}
 }
 
-/* The position of rule i of c as nft lists it (1 first): rules read
- * from one kernel rule (a verdict map's elements) share its handle and
- * its position. */
+/* Was rule k of c read from the same kernel rule as rule k - 1 (the
+ * elements of one verdict map share its handle)? */
+static bool same_kernel_rule(const RsChain *c, int k)
+{
+	return k > 0 && c->rules[k].handle &&
+		c->rules[k].handle == c->rules[k - 1].handle;
+}
+
+/* The position of rule i of c as nft lists it (1 first): rules of one
+ * kernel rule share its position. */
 static int rule_pos(const RsChain *c, int i)
 {
 	int pos = 1;
 
 	for (int k = 1; k <= i; k++)
-		if (!c->rules[k].handle || c->rules[k].handle != c->rules[k - 1].handle)
+		if (!same_kernel_rule(c, k))
 			pos++;
 	return pos;
 }
@@ -447,6 +454,14 @@ static bool service_box(Space *sp, const Service *v, AddrFamily fam, Box *b)
 	return true;
 }
 
+/* see classes.h */
+bool if_pattern_match(const IfPattern *pat, const char *name)
+{
+	if (pat->wildcard)
+		return !strncmp(name, pat->name, strlen(pat->name));
+	return !strcmp(name, pat->name);
+}
+
 /* Does some packet a local process sends to this host (back in on lo)
  * match via clause `via`? Every `via user` and `via any` packet; a `via
  * from ADDR` with no interface or with a pattern lo matches: the input
@@ -455,13 +470,9 @@ static bool via_on_lo(const Via *via)
 {
 	if (via->kind != VIA_NET || !via->n_ifaces)
 		return true;
-	for (int i = 0; i < via->n_ifaces; i++) {
-		const IfPattern *f = &via->ifaces[i];
-
-		if (f->wildcard ? !strncmp("lo", f->name, strlen(f->name)) :
-		    !strcmp(f->name, "lo"))
+	for (int i = 0; i < via->n_ifaces; i++)
+		if (if_pattern_match(&via->ifaces[i], "lo"))
 			return true;
-	}
 	return false;
 }
 
@@ -999,8 +1010,7 @@ static int list_unknown(const Ruleset *rs, Buf *out)
 			for (int r = 0, pos = 0; r < cn->n_rules; r++) {
 				const RsRule *rl = &cn->rules[r];
 
-				/* once per kernel rule (a verdict map's rules share it) */
-				if (r && rl->handle && rl->handle == cn->rules[r - 1].handle)
+				if (same_kernel_rule(cn, r))
 					continue;
 				pos++;
 				for (int m = 0; m < rl->n_matches; m++) {

@@ -898,13 +898,12 @@ static void table_conflicts(Sema *S)
 	}
 }
 
-/* Does via match every packet arriving on lo, whatever its addresses?
- * (`via any`, or interfaces that include lo and no address list.) */
-static bool via_takes_all_lo(const Via *v)
+/* Does a packet a local process sends (back in on lo) from an address
+ * of v's match v? (A network via with no interface, or one lo matches,
+ * whatever its addresses.) */
+static bool via_covers_lo(const Via *v)
 {
-	if (v->kind == VIA_ANY)
-		return true;
-	if (v->kind != VIA_NET || v->n_addrs > 0)
+	if (v->kind != VIA_NET)
 		return false;
 	for (int i = 0; i < v->n_ifaces; i++) {
 		const IfPattern *f = &v->ifaces[i];
@@ -914,6 +913,13 @@ static bool via_takes_all_lo(const Via *v)
 			return true;
 	}
 	return v->n_ifaces == 0;
+}
+
+/* Does via match every packet arriving on lo, whatever its addresses?
+ * (`via any`, or interfaces that include lo and no address list.) */
+static bool via_takes_all_lo(const Via *v)
+{
+	return v->kind == VIA_ANY || (v->n_addrs == 0 && via_covers_lo(v));
 }
 
 /* Fill S's lists of rows taking all of lo and of rows with a `via user`,
@@ -981,17 +987,6 @@ static void table_user_allows(Sema *S)
 	}
 }
 
-/* Does a packet a local process sends (back in on lo) from an address
- * of v's match v? (A network via with no interface, or one lo matches,
- * whatever its addresses.) */
-static bool via_covers_lo(const Via *v)
-{
-	Via any_addr = *v;
-
-	any_addr.n_addrs = 0;
-	return v->kind == VIA_NET && via_takes_all_lo(&any_addr);
-}
-
 /* Can a packet of via v reach service x (a listen address of the other
  * family leaves none)? */
 static bool via_meets_service(const Via *v, const Service *x)
@@ -1025,10 +1020,12 @@ static void table_lo_rows_above_user(Sema *S)
 			}
 	for (int s = 0; s < p->n_services; s++) {
 		const Service *x = p->services[s];
-		int lo = service_is_network(x) ? lo_row(S, s) : -1;
+		int lo;
 
-		for (int k = 0; service_is_network(x) && k < n_net &&
-		     (lo < 0 || net_rows[k] <= lo); k++) {
+		if (!service_is_network(x))
+			continue;
+		lo = lo_row(S, s);
+		for (int k = 0; k < n_net && (lo < 0 || net_rows[k] <= lo); k++) {
 			int a = net_rows[k];
 			const Source *src = p->sources[a];
 			const Via *net = NULL;
