@@ -324,7 +324,7 @@ static int restore(NlSock *s, const Ruleset *rs, NlSnap **snaps, Diag *d)
 	for (int i = 0; rc == 0 && i < rs->n_tables; i++)
 		printf("%s table %s %s\n", snaps[i] ? "restored the previous" :
 		       "removed the new (there was none before):",
-		       nl_family_name(rs->tables[i].family), rs->tables[i].name);
+		       rs_family_name(rs->tables[i].family), rs->tables[i].name);
 	return rc;
 }
 
@@ -379,7 +379,7 @@ static int apply(const char *arg, const char *netns, int timeout_s)
 		goto out;
 	for (int i = 0; i < rs->n_tables; i++)
 		printf("applied table %s %s: %d rules in %d chains, %d sets (%d messages, one batch)\n",
-		       nl_family_name(rs->tables[i].family), rs->tables[i].name,
+		       rs_family_name(rs->tables[i].family), rs->tables[i].name,
 		       count_rules(&rs->tables[i]), rs->tables[i].n_chains,
 		       rs->tables[i].n_sets, nl_batch_len(b));
 	if (timeout_s > 0) {

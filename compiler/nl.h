@@ -73,9 +73,6 @@ Ruleset *nl_read_ruleset(NlSock *s, Arena *a, Buf *err);
 /* One rule / one set as nft-like text for reports, deterministic. */
 void nl_rule_text(const RsRule *r, Buf *out);
 void nl_value_text(const RsValue *v, RsKey key, Buf *out);
-/* rs_family_name and rs_hook_name (ruleset.h), under their nl names */
-const char *nl_family_name(RsFamily f);
-const char *nl_hook_name(RsHook h);
 /* "inet" -> RS_INET; -1 when unknown. */
 int nl_family_parse(const char *s);
 

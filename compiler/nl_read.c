@@ -31,24 +31,12 @@
 /* ---- names ------------------------------------------------------------ */
 
 /* see nl.h */
-const char *nl_family_name(RsFamily f)
-{
-	return rs_family_name(f);
-}
-
-/* see nl.h */
 int nl_family_parse(const char *s)
 {
 	for (int f = RS_INET; f <= RS_NETDEV; f++)
-		if (!strcmp(s, nl_family_name((RsFamily)f)))
+		if (!strcmp(s, rs_family_name((RsFamily)f)))
 			return f;
 	return -1;
-}
-
-/* see nl.h */
-const char *nl_hook_name(RsHook h)
-{
-	return rs_hook_name(h);
 }
 
 /* The IR family of nf_tables family nf, or -1 for one the IR lacks. */
@@ -75,17 +63,21 @@ typedef struct Raw {
 	Arena *a;
 } Raw;
 
-/* Free the objects r holds and its arena; r is left empty. */
+/* Free the objects r holds (NULL entries: taken elsewhere) and its arena. */
 static void raw_free(Raw *r)
 {
 	for (int i = 0; i < r->tables.n; i++)
-		nftnl_table_free(r->tables.v[i]);
+		if (r->tables.v[i])
+			nftnl_table_free(r->tables.v[i]);
 	for (int i = 0; i < r->chains.n; i++)
-		nftnl_chain_free(r->chains.v[i]);
+		if (r->chains.v[i])
+			nftnl_chain_free(r->chains.v[i]);
 	for (int i = 0; i < r->sets.n; i++)
-		nftnl_set_free(r->sets.v[i]);
+		if (r->sets.v[i])
+			nftnl_set_free(r->sets.v[i]);
 	for (int i = 0; i < r->rules.n; i++)
-		nftnl_rule_free(r->rules.v[i]);
+		if (r->rules.v[i])
+			nftnl_rule_free(r->rules.v[i]);
 	arena_free(r->a);
 }
 
@@ -288,7 +280,7 @@ int nl_snap_table(NlSock *s, RsFamily fam, const char *name, NlSnap **snap,
 	NlSnap *sn = xcalloc(1, sizeof *sn);
 	Raw all;
 	uint32_t nf = 0;
-	int found = 0;
+	int found = 0, n;
 
 	*snap = NULL;
 	if (read_raw(s, &all, err) < 0) {
@@ -324,30 +316,17 @@ int nl_snap_table(NlSock *s, RsFamily fam, const char *name, NlSnap **snap,
 	TAKE(sets, SET_FAM, SET_TAB)
 	TAKE(rules, RU_FAM, RU_TAB)
 #undef TAKE
-	for (int i = 0; i < all.tables.n; i++)
-		if (all.tables.v[i])
-			nftnl_table_free(all.tables.v[i]);
-	for (int i = 0; i < all.chains.n; i++)
-		if (all.chains.v[i])
-			nftnl_chain_free(all.chains.v[i]);
-	for (int i = 0; i < all.sets.n; i++)
-		if (all.sets.v[i])
-			nftnl_set_free(all.sets.v[i]);
-	for (int i = 0; i < all.rules.n; i++)
-		if (all.rules.v[i])
-			nftnl_rule_free(all.rules.v[i]);
-	arena_free(all.a);
+	raw_free(&all);	/* what is left: the other tables' objects */
 	if (!found) {
 		nl_snap_free(sn);
 		return 0;
 	}
-	if (snap_uncopied(sn) > 0) {
-		int n = snap_uncopied(sn);
-
+	n = snap_uncopied(sn);
+	if (n > 0) {
 		buf_printf(err, "table %s %s holds %d object%s besides its chains and "
 			   "sets (named counters, quotas, limits, flowtables, ...), "
 			   "which fpc cannot copy, so it could not put the table back; "
-			   "nothing applied", nl_family_name(fam), name, n, n == 1 ? "" : "s");
+			   "nothing applied", rs_family_name(fam), name, n, n == 1 ? "" : "s");
 		nl_snap_free(sn);
 		return -1;
 	}
@@ -550,6 +529,12 @@ typedef struct Dec {
 	bool last_gte;		/* the previous match came from cmp gte */
 } Dec;
 
+/* Register r of d (an out-of-range number reads register 0). */
+static Reg *reg_at(Dec *d, uint32_t r)
+{
+	return &d->reg[r < 32 ? r : 0];
+}
+
 /* Add a KEY_UNKNOWN match (may match) described by fmt and a. */
 static void unknown(Dec *d, const char *fmt, const char *a)
 {
@@ -561,46 +546,52 @@ static void unknown(Dec *d, const char *fmt, const char *a)
 	d->last_gte = false;
 }
 
-/* nft's name of meta key k ("meta mark"), or NULL. */
-static const char *meta_name(uint32_t k)
+/* nft's names of meta keys ("meta mark"). */
+static const char *const meta_names[] = {
+	[NFT_META_LEN] = "length", [NFT_META_PROTOCOL] = "protocol",
+	[NFT_META_PRIORITY] = "priority", [NFT_META_MARK] = "mark",
+	[NFT_META_IIF] = "iif", [NFT_META_OIF] = "oif",
+	[NFT_META_IIFTYPE] = "iiftype", [NFT_META_OIFTYPE] = "oiftype",
+	[NFT_META_NFTRACE] = "nftrace", [NFT_META_RTCLASSID] = "rtclassid",
+	[NFT_META_SECMARK] = "secmark", [NFT_META_BRI_IIFNAME] = "ibrname",
+	[NFT_META_BRI_OIFNAME] = "obrname", [NFT_META_PKTTYPE] = "pkttype",
+	[NFT_META_CPU] = "cpu", [NFT_META_IIFGROUP] = "iifgroup",
+	[NFT_META_OIFGROUP] = "oifgroup", [NFT_META_CGROUP] = "cgroup",
+	[NFT_META_PRANDOM] = "random", [NFT_META_SECPATH] = "ipsec",
+	[NFT_META_IIFKIND] = "iifkind", [NFT_META_OIFKIND] = "oifkind",
+	[NFT_META_TIME_NS] = "time", [NFT_META_TIME_DAY] = "day",
+	[NFT_META_TIME_HOUR] = "hour", [NFT_META_SDIF] = "sdif",
+	[NFT_META_SDIFNAME] = "sdifname",
+};
+
+/* nft's names of ct keys ("ct mark"). */
+static const char *const ct_names[] = {
+	[NFT_CT_DIRECTION] = "direction", [NFT_CT_STATUS] = "status",
+	[NFT_CT_MARK] = "mark", [NFT_CT_SECMARK] = "secmark",
+	[NFT_CT_EXPIRATION] = "expiration", [NFT_CT_HELPER] = "helper",
+	[NFT_CT_L3PROTOCOL] = "l3proto", [NFT_CT_SRC] = "saddr",
+	[NFT_CT_DST] = "daddr", [NFT_CT_PROTOCOL] = "protocol",
+	[NFT_CT_PROTO_SRC] = "proto-src", [NFT_CT_PROTO_DST] = "proto-dst",
+	[NFT_CT_LABELS] = "label", [NFT_CT_PKTS] = "packets",
+	[NFT_CT_BYTES] = "bytes", [NFT_CT_AVGPKT] = "avgpkt",
+	[NFT_CT_ZONE] = "zone", [NFT_CT_EVENTMASK] = "event",
+	[NFT_CT_ID] = "id",
+};
+
+/* nft's names of socket keys ("socket mark"). */
+static const char *const socket_names[] = {
+	[NFT_SOCKET_TRANSPARENT] = "transparent", [NFT_SOCKET_MARK] = "mark",
+	[NFT_SOCKET_WILDCARD] = "wildcard", [NFT_SOCKET_CGROUPV2] = "cgroupv2",
+};
+
+#define KEY_DESC(a, what, names, k) key_desc(a, what, names, sizeof names / sizeof *names, k)
+
+/* "WHAT NAME" for key k of an expression with n key names, else "WHAT key K". */
+static const char *key_desc(Arena *a, const char *what, const char *const *names,
+			    size_t n, uint32_t k)
 {
-	static const char *const names[] = {
-		[NFT_META_LEN] = "length", [NFT_META_PROTOCOL] = "protocol",
-		[NFT_META_PRIORITY] = "priority", [NFT_META_MARK] = "mark",
-		[NFT_META_IIF] = "iif", [NFT_META_OIF] = "oif",
-		[NFT_META_IIFTYPE] = "iiftype", [NFT_META_OIFTYPE] = "oiftype",
-		[NFT_META_NFTRACE] = "nftrace", [NFT_META_RTCLASSID] = "rtclassid",
-		[NFT_META_SECMARK] = "secmark", [NFT_META_BRI_IIFNAME] = "ibrname",
-		[NFT_META_BRI_OIFNAME] = "obrname", [NFT_META_PKTTYPE] = "pkttype",
-		[NFT_META_CPU] = "cpu", [NFT_META_IIFGROUP] = "iifgroup",
-		[NFT_META_OIFGROUP] = "oifgroup", [NFT_META_CGROUP] = "cgroup",
-		[NFT_META_PRANDOM] = "random", [NFT_META_SECPATH] = "ipsec",
-		[NFT_META_IIFKIND] = "iifkind", [NFT_META_OIFKIND] = "oifkind",
-		[NFT_META_TIME_NS] = "time", [NFT_META_TIME_DAY] = "day",
-		[NFT_META_TIME_HOUR] = "hour", [NFT_META_SDIF] = "sdif",
-		[NFT_META_SDIFNAME] = "sdifname",
-	};
-
-	return k < sizeof names / sizeof *names ? names[k] : NULL;
-}
-
-/* nft's name of ct key k ("ct mark"), or NULL. */
-static const char *ct_name(uint32_t k)
-{
-	static const char *const names[] = {
-		[NFT_CT_DIRECTION] = "direction", [NFT_CT_STATUS] = "status",
-		[NFT_CT_MARK] = "mark", [NFT_CT_SECMARK] = "secmark",
-		[NFT_CT_EXPIRATION] = "expiration", [NFT_CT_HELPER] = "helper",
-		[NFT_CT_L3PROTOCOL] = "l3proto", [NFT_CT_SRC] = "saddr",
-		[NFT_CT_DST] = "daddr", [NFT_CT_PROTOCOL] = "protocol",
-		[NFT_CT_PROTO_SRC] = "proto-src", [NFT_CT_PROTO_DST] = "proto-dst",
-		[NFT_CT_LABELS] = "label", [NFT_CT_PKTS] = "packets",
-		[NFT_CT_BYTES] = "bytes", [NFT_CT_AVGPKT] = "avgpkt",
-		[NFT_CT_ZONE] = "zone", [NFT_CT_EVENTMASK] = "event",
-		[NFT_CT_ID] = "id",
-	};
-
-	return k < sizeof names / sizeof *names ? names[k] : NULL;
+	return k < n && names[k] ? arena_printf(a, "%s %s", what, names[k])
+				 : arena_printf(a, "%s key %u", what, k);
 }
 
 /* A register's content for reports: "meta mark", "ct helper", "payload:
@@ -608,21 +599,16 @@ static const char *ct_name(uint32_t k)
 static const char *reg_desc(Dec *d, const Reg *r)
 {
 	static const char *const base[] = { "link", "network", "transport", "inner" };
-	const char *n;
 
 	switch (r->kind) {
 	case R_META:
-		n = meta_name(r->key);
-		return n ? arena_printf(d->a, "meta %s", n)
-			 : arena_printf(d->a, "meta key %u", r->key);
+		return KEY_DESC(d->a, "meta", meta_names, r->key);
 	case R_PAYLOAD:
 		return arena_printf(d->a, "payload: %u byte%s at %u of the %s header",
 				    r->len, r->len == 1 ? "" : "s", r->off,
 				    r->base < 4 ? base[r->base] : "unknown");
 	case R_CT:
-		n = ct_name(r->key);
-		return n ? arena_printf(d->a, "ct %s", n)
-			 : arena_printf(d->a, "ct key %u", r->key);
+		return KEY_DESC(d->a, "ct", ct_names, r->key);
 	case R_OTHER: return r->desc;
 	case R_NONE: return "an empty register";
 	default: BUG("reg kind %d", r->kind);
@@ -795,7 +781,7 @@ static void dec_cmp(Dec *d, struct nftnl_expr *e)
 	uint32_t sreg = nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_SREG);
 	uint32_t op = nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP), dlen = 0;
 	const uint8_t *data = nftnl_expr_get(e, NFTNL_EXPR_CMP_DATA, &dlen);
-	Reg *r = &d->reg[sreg < 32 ? sreg : 0];
+	Reg *r = reg_at(d, sreg);
 	uint8_t lo[16] = { 0 }, hi[16];
 	int klen;
 	RsKey k = reg_key(d, r, &klen);
@@ -922,7 +908,7 @@ static void dec_range(Dec *d, struct nftnl_expr *e)
 	uint32_t op = nftnl_expr_get_u32(e, NFTNL_EXPR_RANGE_OP), l1 = 0, l2 = 0;
 	const uint8_t *from = nftnl_expr_get(e, NFTNL_EXPR_RANGE_FROM_DATA, &l1);
 	const uint8_t *to = nftnl_expr_get(e, NFTNL_EXPR_RANGE_TO_DATA, &l2);
-	Reg *r = &d->reg[sreg < 32 ? sreg : 0];
+	Reg *r = reg_at(d, sreg);
 	int klen;
 	RsKey k = reg_key(d, r, &klen);
 	RsValue *v = arena_alloc(d->a, sizeof *v);
@@ -961,7 +947,7 @@ static void dec_lookup(Dec *d, struct nftnl_expr *e)
 {
 	uint32_t sreg = nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SREG);
 	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
-	Reg *r = &d->reg[sreg < 32 ? sreg : 0];
+	Reg *r = reg_at(d, sreg);
 	struct nftnl_set *s = name ? find_set(d, name) : NULL;
 	bool inv = nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_FLAGS) &&
 		   (nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV);
@@ -996,7 +982,7 @@ static void dec_bitwise(Dec *d, struct nftnl_expr *e)
 	uint32_t dreg = nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_DREG), ml = 0, xl = 0;
 	const uint8_t *mask = nftnl_expr_get(e, NFTNL_EXPR_BITWISE_MASK, &ml);
 	const uint8_t *xr = nftnl_expr_get(e, NFTNL_EXPR_BITWISE_XOR, &xl);
-	Reg r = d->reg[sreg < 32 ? sreg : 0];
+	Reg r = *reg_at(d, sreg);
 	bool xor_zero = true;
 
 	for (uint32_t i = 0; xr && i < xl; i++)
@@ -1011,7 +997,7 @@ static void dec_bitwise(Dec *d, struct nftnl_expr *e)
 		memset(r.mask, 0, 16);
 		memcpy(r.mask, mask, ml);
 	}
-	d->reg[dreg < 32 ? dreg : 0] = r;
+	*reg_at(d, dreg) = r;
 }
 
 /* An immediate verdict: accept, drop, jump, goto, return or continue. */
@@ -1021,7 +1007,7 @@ static void dec_immediate(Dec *d, struct nftnl_expr *e)
 	int v;
 
 	if (dreg != NFT_REG_VERDICT) {
-		d->reg[dreg < 32 ? dreg : 0] = (Reg){ .kind = R_OTHER, .desc = "an immediate value" };
+		*reg_at(d, dreg) = (Reg){ .kind = R_OTHER, .desc = "an immediate value" };
 		return;
 	}
 	v = (int)nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT);
@@ -1051,25 +1037,17 @@ static bool load_other(Dec *d, struct nftnl_expr *e, const char *name)
 		{ "hash", NFTNL_EXPR_HASH_DREG }, { "exthdr", NFTNL_EXPR_EXTHDR_DREG },
 		{ "osf", NFTNL_EXPR_OSF_DREG }, { "xfrm", NFTNL_EXPR_XFRM_DREG },
 	};
-	static const char *const socket_keys[] = {
-		[NFT_SOCKET_TRANSPARENT] = "transparent", [NFT_SOCKET_MARK] = "mark",
-		[NFT_SOCKET_WILDCARD] = "wildcard", [NFT_SOCKET_CGROUPV2] = "cgroupv2",
-	};
 
 	for (size_t i = 0; i < sizeof loaders / sizeof *loaders; i++) {
-		uint32_t dreg, key;
 		const char *desc = name;
 
 		if (strcmp(name, loaders[i].name) || !nftnl_expr_is_set(e, loaders[i].dreg))
 			continue;
-		dreg = nftnl_expr_get_u32(e, loaders[i].dreg);
-		if (!strcmp(name, "socket")) {
-			key = nftnl_expr_get_u32(e, NFTNL_EXPR_SOCKET_KEY);
-			desc = key < sizeof socket_keys / sizeof *socket_keys && socket_keys[key]
-				? arena_printf(d->a, "socket %s", socket_keys[key])
-				: arena_printf(d->a, "socket key %u", key);
-		}
-		d->reg[dreg < 32 ? dreg : 0] = (Reg){ .kind = R_OTHER, .desc = desc };
+		if (!strcmp(name, "socket"))
+			desc = KEY_DESC(d->a, "socket", socket_names,
+					nftnl_expr_get_u32(e, NFTNL_EXPR_SOCKET_KEY));
+		*reg_at(d, nftnl_expr_get_u32(e, loaders[i].dreg)) =
+			(Reg){ .kind = R_OTHER, .desc = desc };
 		return true;
 	}
 	return false;
@@ -1083,18 +1061,18 @@ static void dec_expr(Dec *d, struct nftnl_expr *e)
 
 	if (!strcmp(name, "meta") && nftnl_expr_is_set(e, NFTNL_EXPR_META_DREG)) {
 		dreg = nftnl_expr_get_u32(e, NFTNL_EXPR_META_DREG);
-		d->reg[dreg < 32 ? dreg : 0] = (Reg){ .kind = R_META,
+		*reg_at(d, dreg) = (Reg){ .kind = R_META,
 			.key = nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY) };
 	} else if (!strcmp(name, "payload") &&
 		   nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_DREG)) {
 		dreg = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_DREG);
-		d->reg[dreg < 32 ? dreg : 0] = (Reg){ .kind = R_PAYLOAD,
+		*reg_at(d, dreg) = (Reg){ .kind = R_PAYLOAD,
 			.base = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE),
 			.off = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET),
 			.len = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN) };
 	} else if (!strcmp(name, "ct") && nftnl_expr_is_set(e, NFTNL_EXPR_CT_DREG)) {
 		dreg = nftnl_expr_get_u32(e, NFTNL_EXPR_CT_DREG);
-		d->reg[dreg < 32 ? dreg : 0] = (Reg){ .kind = R_CT,
+		*reg_at(d, dreg) = (Reg){ .kind = R_CT,
 			.key = nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY) };
 	} else if (load_other(d, e, name)) {
 		/* a register nothing here decodes: what reads it is unknown */

@@ -56,7 +56,7 @@ static void table_lines(Arena *a, const RsTable *t, Lines *out)
 
 		if (c->hook != HOOK_NONE)
 			buf_printf(&b, "chain %s { type %s hook %s priority %d; policy %s; }",
-				   c->name, c->type, nl_hook_name(c->hook), c->priority,
+				   c->name, c->type, rs_hook_name(c->hook), c->priority,
 				   c->policy == VERDICT_DROP ? "drop" : "accept");
 		else
 			buf_printf(&b, "chain %s", c->name);
@@ -261,7 +261,7 @@ int cmd_verify_live(int argc, char **argv)
 
 		if (!ht) {
 			buf_printf(&out, "drift: the kernel holds no table %s %s\n",
-				   nl_family_name(wt->family), wt->name);
+				   rs_family_name(wt->family), wt->name);
 			ndrift++;
 			continue;
 		}

@@ -273,7 +273,7 @@ static void print_ruleset(const Ruleset *rs)
 	for (int i = 0; i < rs->n_tables; i++) {
 		const RsTable *t = &rs->tables[i];
 
-		printf("table %s %s\n", nl_family_name(t->family), t->name);
+		printf("table %s %s\n", rs_family_name(t->family), t->name);
 		for (int j = 0; j < t->n_sets; j++) {
 			Buf b = { 0 };
 			const RsSet *s = &t->sets[j];
@@ -292,7 +292,7 @@ static void print_ruleset(const Ruleset *rs)
 
 			if (c->hook != HOOK_NONE)
 				printf("  chain %s hook %s priority %d policy %s%s%s\n", c->name,
-				       nl_hook_name(c->hook), c->priority,
+				       rs_hook_name(c->hook), c->priority,
 				       c->policy == VERDICT_DROP ? "drop" : "accept",
 				       c->comment ? " comment " : "", c->comment ? c->comment : "");
 			else
