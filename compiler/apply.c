@@ -20,8 +20,10 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -140,11 +142,12 @@ static int refuse_if_waiting(const char *netns)
 }
 
 /* Listen on the namespace's confirmation socket (a stale one, nobody
- * listening, is replaced); -1 with a message. */
+ * listening, is replaced; a live one refuses, checked under a lock on the
+ * run directory so two applies cannot both take it); -1 with a message. */
 static int confirm_listen(const char *netns)
 {
 	struct sockaddr_un sa;
-	int fd;
+	int fd = -1, dfd;
 
 	confirm_path(netns, &sa);
 	if (mkdir(FPC_RUN_DIR, 0700) < 0 && errno != EEXIST) {
@@ -152,6 +155,15 @@ static int confirm_listen(const char *netns)
 			strerror(errno));
 		return -1;
 	}
+	dfd = open(FPC_RUN_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || flock(dfd, LOCK_EX) < 0) {
+		fprintf(stderr, "fpc: error: " FPC_RUN_DIR ": %s\n", strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		return -1;
+	}
+	if (refuse_if_waiting(netns))
+		goto out;
 	unlink(sa.sun_path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
@@ -159,8 +171,10 @@ static int confirm_listen(const char *netns)
 		fprintf(stderr, "fpc: error: %s: %s\n", sa.sun_path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return -1;
+		fd = -1;
 	}
+out:
+	close(dfd);	/* releases the lock */
 	return fd;
 }
 
