@@ -51,15 +51,6 @@ int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* see apid.h */
-double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Directories the daemon writes must exist and be ours after the drop. */
 static int check_dir(const char *what, const char *path, char *err, size_t errlen)
 {

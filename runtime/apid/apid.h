@@ -67,9 +67,9 @@ int apid_run(const ApidConfig *cfg);
 /* Log a line to stderr with a UTC timestamp (thread-safe). */
 void apid_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Wall-clock milliseconds since the epoch, and monotonic seconds. */
+/* Wall-clock milliseconds since the epoch (monotonic seconds: mono_now,
+ * runtime/lib/ratelimit.h). */
 int64_t now_ms(void);
-double mono_now(void);
 
 /* ---- auth.c: the bearer token ------------------------------------------ */
 

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { RL_SLOTS = 1024, RL_PROBES = 16 };
 
@@ -128,4 +129,13 @@ int ratelimit_take(RateLimit *rl, RateKey key, double now)
 	}
 	pthread_mutex_unlock(&rl->lock);
 	return wait;
+}
+
+/* see ratelimit.h */
+double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

@@ -32,5 +32,8 @@ void ratelimit_free(RateLimit *rl);
  * is busy, a new peer waits until an idle one (refilled) can be dropped:
  * many peers cannot push a busy one out. */
 int ratelimit_take(RateLimit *rl, RateKey key, double now);
+/* Monotonic seconds: the clock of ratelimit_take's now (and of the
+ * daemons' timeouts). */
+double mono_now(void);
 
 #endif

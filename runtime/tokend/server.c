@@ -238,15 +238,6 @@ static Peer peer_of(struct MHD_Connection *c)
 	return p;
 }
 
-/* Monotonic seconds. */
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* --- GET /tokens ---------------------------------------------------- */
 
 /* The outcome of one exchange before it is audited and sent. */
@@ -366,7 +357,7 @@ static enum MHD_Result get_tokens(Server *s, struct MHD_Connection *c,
 	enum MHD_Result ret;
 	char retry[16];
 
-	x.retry_after = ratelimit_take(s->rl, ratekey_uid(p->uid), now_mono());
+	x.retry_after = ratelimit_take(s->rl, ratekey_uid(p->uid), mono_now());
 	if (x.retry_after) {
 		x.status = MHD_HTTP_TOO_MANY_REQUESTS;
 		x.error = "rate_limited";
@@ -398,7 +389,7 @@ static enum MHD_Result get_health(Server *s, struct MHD_Connection *c,
 {
 	Snapshot *snap;
 	json_t *o;
-	int wait = ratelimit_take(s->rl, ratekey_uid(p->uid), now_mono());
+	int wait = ratelimit_take(s->rl, ratekey_uid(p->uid), mono_now());
 	char retry[16];
 
 	if (wait) {

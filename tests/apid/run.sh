@@ -115,6 +115,17 @@ check huge_body "413 payload_too_large" "$(api POST /jobs --data-binary @"$SCRAT
 check huge_body_chunked "413 payload_too_large" "$(api POST /jobs -H 'Transfer-Encoding: chunked' --data-binary @"$SCRATCH/huge") $(body_get .error)"
 big=$(head -c 12000 /dev/zero | tr '\0' 'b')
 check huge_headers "431 headers_too_large" "$(api GET /jobs -H "X-Big: $big") $(body_get .error)"
+# X-Request-Id on every answer, errors included (401, 404, 413, 431)
+noid=
+has_id() {	# WANT CODE: CODE is WANT and the last answer has a request id
+	[ "$2" = "$1" ] && grep -qi '^X-Request-Id: [0-9a-f]\{16\}' "$SCRATCH/headers" ||
+		noid="$noid $1(got $2)"
+}
+has_id 401 "$(curl -s --interface 127.0.0.2 -D "$SCRATCH/headers" -o "$SCRATCH/body" -w '%{http_code}' "$URL/jobs")"
+has_id 404 "$(api GET /jobs/0000000000000000)"
+has_id 413 "$(api POST /jobs --data-binary @"$SCRATCH/huge")"
+has_id 431 "$(api GET /jobs -H "X-Big: $big")"
+check request_id_on_errors "" "$noid"
 
 # ---- jobs: create, idempotency, get, list, output, delete -----------------
 code=$(api POST /jobs --data-binary '{"type":"worker","command":"echo one; echo two; echo three","files_id":"u1","client_job_id":"c-1"}')

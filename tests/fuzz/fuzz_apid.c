@@ -62,21 +62,20 @@ static const char fuzz_token[] =
 static const FpBundle *fuzz_bundle(void)
 {
 	static FpBundle *b;
-	char err[BUNDLE_ERR_MAX], path[] = "/tmp/fuzz_apid.XXXXXX";
-	int fd;
+	char err[BUNDLE_ERR_MAX], *path;
 	Diag *d;
 	Policy *p;
 	Buf pb = { 0 };
 
 	if (b)
 		return b;
-	fd = mkstemp(path);
-	if (fd < 0 || write(fd, fuzz_policy, sizeof fuzz_policy - 1) != sizeof fuzz_policy - 1)
-		BUG("cannot write %s", path);
-	close(fd);
+	path = write_temp_file("/tmp/fuzz_apid", fuzz_policy, sizeof fuzz_policy - 1);
+	if (!path)
+		BUG("cannot write a temporary policy in /tmp");
 	d = diag_new();
 	p = policy_load(path, d);
 	unlink(path);
+	free(path);
 	if (!p)
 		BUG("the fuzz policy does not compile");
 	emit_pb(p, &pb);
