@@ -108,6 +108,14 @@ static Bucket *bucket_for(RateLimit *rl, const RateKey *key, double now)
 	return spare;
 }
 
+/* s (> 0) rounded up to whole seconds. */
+static int seconds_up(double s)
+{
+	int w = (int)s;
+
+	return w < s ? w + 1 : w;
+}
+
 /* see ratelimit.h */
 int ratelimit_take(RateLimit *rl, RateKey key, double now)
 {
@@ -124,8 +132,8 @@ int ratelimit_take(RateLimit *rl, RateKey key, double now)
 		refill(rl, b, now);
 		if (b->tokens >= 1)
 			b->tokens -= 1;
-		else	/* whole seconds until one token is back, at least 1 */
-			wait = 1 + (int)((1 - b->tokens) / rl->rate);
+		else	/* whole seconds until one token is back (rounded up, > 0) */
+			wait = seconds_up((1 - b->tokens) / rl->rate);
 	}
 	pthread_mutex_unlock(&rl->lock);
 	return wait;
