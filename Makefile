@@ -34,42 +34,106 @@ ifeq ($(SAN),fuzz)
 SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -DFPC_FUZZ
 endif
 
-PKGS := libnftnl libmnl jansson libmicrohttpd libprotobuf-c openssl sqlite3
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Libraries by binary: each links only what it uses. pkg-config failing is
+# an error that says which package (run `make deps`), never silence.
+FPC_PKGS := libnftnl libmnl jansson libcrypto libprotobuf-c
+TOKEND_PKGS := jansson libmicrohttpd libcrypto libprotobuf-c
+APID_PKGS := jansson libmicrohttpd sqlite3 libprotobuf-c
+ALL_PKGS := $(sort $(FPC_PKGS) $(TOKEND_PKGS) $(APID_PKGS))
+pkgconf = $(strip $(eval _pc := $(shell pkg-config $(1) $(2) 2>&1))$(if \
+	$(filter 0,$(.SHELLSTATUS)),$(_pc),$(error pkg-config $(1) $(2) failed: \
+	$(_pc) (install the -dev packages: make deps))))
 
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
-ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE \
-	-Icompiler -Iruntime/lib -I$(B)/gen $(PKG_CFLAGS)
+BASE_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE $(CPPFLAGS)
+
+# The layers, bottom up. Each may include the headers of the layers named in
+# its -I list and no others, so a wrong include does not compile
+# (docs/HACKING.md draws the picture):
+#   common/           arena, buffers, files, numbers
+#   runtime/lib/      the bundle loader and what both daemons share
+#   compiler/front/   text -> Policy (with grammar/)
+#   compiler/back/    Policy -> Ruleset IR -> artifacts
+#   compiler/prove/   the prover and the commands built on it
+#   compiler/kernel/  netlink: apply, verify-live
+#   compiler/*.c      the driver (main.c, compile.c)
+#   runtime/tokend/, runtime/apid/   the daemons
+I_COMMON := -Icommon
+I_RTLIB := $(I_COMMON) -Iruntime/lib -I$(B)/gen
+I_FRONT := $(I_RTLIB) -Icompiler/front
+I_BACK := $(I_FRONT) -Icompiler/back
+I_PROVE := $(I_BACK) -Icompiler/prove
+I_KERNEL := $(I_PROVE) -Icompiler/kernel
+I_DRIVER := $(I_KERNEL) -Icompiler
+I_TOKEND := $(I_RTLIB) -Iruntime/tokend
+I_APID := $(I_RTLIB) -Iruntime/apid
+# tests/tools, tests/fuzz and bench reach into any layer
+I_ALL := $(I_DRIVER) -Iruntime/tokend -Iruntime/apid
+
 # flex/bison/protoc-c output is not ours to lint
-GEN_CFLAGS = $(ALL_CFLAGS) -Wno-unused-parameter -Wno-sign-compare \
-	-Wno-unused-function -Wno-unused-but-set-variable
-LDLIBS = $(PKG_LIBS) -lpthread
+GEN_WARN := -Wno-unused-parameter -Wno-sign-compare -Wno-unused-function \
+	-Wno-unused-but-set-variable
 
-GEN_SRC := $(B)/gen/scanner.c $(B)/gen/parser.c $(B)/gen/policy.pb-c.c
-GEN_HDR := $(B)/gen/scanner.h $(B)/gen/parser.h $(B)/gen/policy.pb-c.h
-GEN_OBJ := $(GEN_SRC:$(B)/gen/%.c=$(B)/obj/gen/%.o)
+GRAMMAR_HDR := $(B)/gen/scanner.h $(B)/gen/parser.h
+PB_HDR := $(B)/gen/policy.pb-c.h
+GEN_OBJ := $(B)/obj/gen/scanner.o $(B)/obj/gen/parser.o $(B)/obj/gen/policy.pb-c.o
 
-COMPILER_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c))
-RTLIB_SRC := $(wildcard runtime/lib/*.c)
-TOKEND_SRC := $(wildcard runtime/tokend/*.c)
-APID_SRC := $(wildcard runtime/apid/*.c)
+layer_src = $(wildcard $(1)/*.c)
+COMMON_SRC := $(call layer_src,common)
+RTLIB_SRC := $(call layer_src,runtime/lib)
+FRONT_SRC := $(call layer_src,compiler/front)
+BACK_SRC := $(call layer_src,compiler/back)
+PROVE_SRC := $(call layer_src,compiler/prove)
+KERNEL_SRC := $(call layer_src,compiler/kernel)
+DRIVER_SRC := $(filter-out compiler/main.c,$(call layer_src,compiler))
+TOKEND_SRC := $(call layer_src,runtime/tokend)
+APID_SRC := $(call layer_src,runtime/apid)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/*.c)
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
-LIBFPC := $(B)/libfpc.a
+
+# Per-layer flags and order-only generated headers (the first build makes
+# them before compiling; afterwards -MMD's .d files say exactly which object
+# includes which generated header, so editing parser.y rebuilds the front
+# end only).
+$(call obj,$(COMMON_SRC)): LAYER_I := $(I_COMMON)
+$(call obj,$(RTLIB_SRC)): LAYER_I := $(I_RTLIB)
+$(call obj,$(FRONT_SRC)): LAYER_I := $(I_FRONT)
+$(call obj,$(BACK_SRC)): LAYER_I := $(I_BACK)
+$(call obj,$(PROVE_SRC)): LAYER_I := $(I_PROVE)
+$(call obj,$(KERNEL_SRC)): LAYER_I := $(I_KERNEL)
+$(call obj,$(DRIVER_SRC) compiler/main.c): LAYER_I := $(I_DRIVER)
+$(call obj,$(TOKEND_SRC)): LAYER_I := $(I_TOKEND)
+$(call obj,$(APID_SRC)): LAYER_I := $(I_APID)
+$(call obj,$(TOOL_SRC) $(BENCH_SRC) $(FUZZ_SRC)): LAYER_I := $(I_ALL)
+$(B)/obj/gen/scanner.o $(B)/obj/gen/parser.o: LAYER_I := $(I_FRONT)
+$(B)/obj/gen/policy.pb-c.o: LAYER_I := $(I_RTLIB)
+
+$(call obj,$(TOKEND_SRC)): LAYER_PKGS := $(TOKEND_PKGS)
+$(call obj,$(APID_SRC)): LAYER_PKGS := $(APID_PKGS)
+$(call obj,$(COMMON_SRC) $(RTLIB_SRC) $(FRONT_SRC) $(BACK_SRC) $(PROVE_SRC) \
+	$(KERNEL_SRC) $(DRIVER_SRC) compiler/main.c) $(GEN_OBJ): LAYER_PKGS := $(FPC_PKGS)
+$(call obj,$(TOOL_SRC) $(BENCH_SRC) $(FUZZ_SRC)): LAYER_PKGS := $(ALL_PKGS)
+
+$(call obj,$(FRONT_SRC)): | $(GRAMMAR_HDR)
+$(call obj,$(RTLIB_SRC) $(BACK_SRC) $(TOOL_SRC) $(FUZZ_SRC)): | $(PB_HDR)
+$(call obj,$(PROVE_SRC) $(KERNEL_SRC) $(DRIVER_SRC) compiler/main.c \
+	$(TOKEND_SRC) $(APID_SRC) $(BENCH_SRC)): | $(PB_HDR)
+
+LAYER_CFLAGS = $(BASE_CFLAGS) $(LAYER_I) $(call pkgconf,--cflags,$(LAYER_PKGS))
+
+# static libraries, one per layer group; binaries link only the ones they use
+LIBCOMMON := $(B)/libcommon.a
 LIBFPRT := $(B)/libfprt.a
-# each daemon is its main.c plus a library of the rest, which tools and
-# fuzz harnesses link too
-LIBTOKEND := $(if $(filter-out runtime/tokend/main.c,$(TOKEND_SRC)),$(B)/libtokend.a)
-LIBAPID := $(if $(filter-out runtime/apid/main.c,$(APID_SRC)),$(B)/libapid.a)
-ALL_LIBS = $(LIBFPC) $(LIBTOKEND) $(LIBAPID) $(LIBFPRT)
+LIBFPC := $(B)/libfpc.a
+LIBTOKEND := $(B)/libtokend.a
+LIBAPID := $(B)/libapid.a
 TOOLS := $(patsubst tests/tools/%.c,$(B)/tools/%,$(TOOL_SRC))
 BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
-BINS := $(B)/fpc $(if $(TOKEND_SRC),$(B)/fp-tokend) $(if $(APID_SRC),$(B)/fp-apid)
+BINS := $(B)/fpc $(B)/fp-tokend $(B)/fp-apid
 
 .PHONY: all deps run check asan fuzz fuzzers tools benches install clean
 .DELETE_ON_ERROR:
@@ -98,48 +162,50 @@ $(B)/gen/policy.pb-c.c $(B)/gen/policy.pb-c.h &: proto/policy.proto
 	@mkdir -p $(@D)
 	protoc-c --proto_path=proto --c_out=$(B)/gen $<
 
-$(B)/obj/gen/%.o: $(B)/gen/%.c $(GEN_HDR)
+# scanner.c includes parser.h and parser.c scanner.h
+$(B)/obj/gen/scanner.o $(B)/obj/gen/parser.o: $(GRAMMAR_HDR)
+
+$(B)/obj/gen/%.o: $(B)/gen/%.c
 	@mkdir -p $(@D)
-	$(CC) $(GEN_CFLAGS) -c -o $@ $<
+	$(CC) $(LAYER_CFLAGS) $(GEN_WARN) -MMD -MP -c -o $@ $<
 
-$(B)/obj/%.o: %.c $(GEN_HDR)
+$(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(LAYER_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(LIBFPC): $(call obj,$(COMPILER_SRC)) $(GEN_OBJ)
+$(LIBCOMMON): $(call obj,$(COMMON_SRC))
+$(LIBFPRT): $(call obj,$(RTLIB_SRC)) $(B)/obj/gen/policy.pb-c.o
+$(LIBFPC): $(call obj,$(FRONT_SRC) $(BACK_SRC) $(PROVE_SRC) $(KERNEL_SRC) \
+	$(DRIVER_SRC)) $(B)/obj/gen/scanner.o $(B)/obj/gen/parser.o
+$(LIBTOKEND): $(call obj,$(filter-out runtime/tokend/main.c,$(TOKEND_SRC)))
+$(LIBAPID): $(call obj,$(filter-out runtime/apid/main.c,$(APID_SRC)))
+$(B)/lib%.a:
 	@rm -f $@
 	ar rcs $@ $^
 
-$(LIBFPRT): $(call obj,$(RTLIB_SRC)) $(call obj,compiler/base.c) $(B)/obj/gen/policy.pb-c.o
-	@rm -f $@
-	ar rcs $@ $^
+# link: objects and libraries (highest layer first), then the packages'
+link = $(CC) $(BASE_CFLAGS) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) \
+	$(call pkgconf,--libs,$(1)) $(2)
 
-$(B)/fpc: $(call obj,compiler/main.c) $(LIBFPC) $(LIBFPRT)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/fpc: $(call obj,compiler/main.c) $(LIBFPC) $(LIBFPRT) $(LIBCOMMON)
+	$(call link,$(FPC_PKGS))
 
-$(B)/libtokend.a: $(call obj,$(filter-out runtime/tokend/main.c,$(TOKEND_SRC)))
-	@rm -f $@
-	ar rcs $@ $^
+$(B)/fp-tokend: $(call obj,runtime/tokend/main.c) $(LIBTOKEND) $(LIBFPRT) $(LIBCOMMON)
+	$(call link,$(TOKEND_PKGS),-lpthread)
 
-$(B)/libapid.a: $(call obj,$(filter-out runtime/apid/main.c,$(APID_SRC)))
-	@rm -f $@
-	ar rcs $@ $^
-
-$(B)/fp-tokend: $(call obj,runtime/tokend/main.c) $(LIBTOKEND) $(LIBFPRT)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
-
-$(B)/fp-apid: $(call obj,runtime/apid/main.c) $(LIBAPID) $(LIBFPRT)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/fp-apid: $(call obj,runtime/apid/main.c) $(LIBAPID) $(LIBFPRT) $(LIBCOMMON)
+	$(call link,$(APID_PKGS),-lpthread)
 
 # tests/tools/NAME.c and bench/NAME.c: one-file programs (signers, probes,
 # generators, load clients) linked with every library
+ALL_LIBS := $(LIBFPC) $(LIBTOKEND) $(LIBAPID) $(LIBFPRT) $(LIBCOMMON)
 $(B)/tools/%: $(B)/obj/tests/tools/%.o $(ALL_LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(call link,$(ALL_PKGS),-lpthread)
 
 $(B)/bench/%: $(B)/obj/bench/%.o $(ALL_LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(call link,$(ALL_PKGS),-lpthread)
 
 tools: $(TOOLS)
 benches: $(BENCHES)
@@ -158,7 +224,7 @@ fuzz:
 	$(MAKE) B=$(B)/fuzzbuild SAN=fuzz CC=clang fuzzers
 fuzzers: $(patsubst tests/fuzz/%.c,$(B)/%,$(FUZZ_SRC))
 $(B)/fuzz_%: $(B)/obj/tests/fuzz/fuzz_%.o $(ALL_LIBS)
-	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+	$(call link,$(ALL_PKGS),-lpthread -fsanitize=fuzzer)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/fpc/policies

@@ -15,6 +15,7 @@
  * Exit 1 when the policy does not load or its proof fails.
  */
 #include "classes.h"
+#include "compile.h"
 
 #include <stdio.h>
 #include <stdlib.h>

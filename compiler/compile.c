@@ -4,8 +4,7 @@
  * stages in order: load (parse, sema) -> lower -> prove -> emit every
  * artifact into memory -> write them all atomically.
  */
-#include "classes.h"
-#include "fpc.h"
+#include "compile.h"
 
 #include <errno.h>
 #include <string.h>

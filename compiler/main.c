@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* main.c: fpc's command line: pick the command, run it. */
-#include "fpc.h"
+#include "compile.h"
+#include "kernel.h"
 
 #include <string.h>
 

@@ -15,7 +15,7 @@
 }
 
 %code requires {
-#include "fpc.h"
+#include "front.h"
 #include "ast.h"
 
 /* A list the parser grows on the heap until a rule moves it into the AST. */

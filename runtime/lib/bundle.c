@@ -67,8 +67,8 @@ static bool valid_text(const char *s, size_t max)
 	return true;
 }
 
-/* A token for podman options: [A-Za-z0-9_.:=/,+-]+, at most MAX_TEXT. */
-static bool valid_token(const char *s)
+/* see bundle.h */
+bool bundle_valid_token(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -862,7 +862,7 @@ static bool ok_cap(const char *s)
 
 static bool ok_secopt(const char *s)
 {
-	return valid_token(s);
+	return bundle_valid_token(s);
 }
 
 static bool build_labels(Ld *ld, const Fp__Container *m, FpContainer *c)
@@ -882,7 +882,7 @@ static bool build_labels(Ld *ld, const Fp__Container *m, FpContainer *c)
 		if (!(l[i].key = need_str(ld, where, "key", ml->key)) ||
 		    !(l[i].value = need_str(ld, where, "value", ml->value)))
 			return false;
-		if (!valid_token(l[i].key) || strchr(l[i].key, '=') ||
+		if (!bundle_valid_token(l[i].key) || strchr(l[i].key, '=') ||
 		    strchr(l[i].key, ','))
 			return bundle_fail(ld, "%s.key: \"%s\" is not a label key "
 				    "([A-Za-z0-9_.:/+-], not beginning with '-')", where,
@@ -933,10 +933,10 @@ static bool build_container(Ld *ld, const Fp__Bundle *bm)
 	if (m->has_uid && (m->uid < 0 || m->uid > INT32_MAX))
 		return bundle_fail(ld, "container.uid: %lld is not a uid", (long long)m->uid);
 	c->uid = m->has_uid ? (long)m->uid : -1;
-	if (m->userns && !valid_token(m->userns))
+	if (m->userns && !bundle_valid_token(m->userns))
 		return bundle_fail(ld, "container.userns: \"%s\" is not a podman mode",
 				   m->userns);
-	if (m->network && !valid_token(m->network))
+	if (m->network && !bundle_valid_token(m->network))
 		return bundle_fail(ld, "container.network: \"%s\" is not a podman mode",
 				   m->network);
 	c->userns = m->userns ? arena_strdup(ld->a, m->userns) : NULL;

@@ -304,5 +304,8 @@ void bundle_argv_free(char **argv);
  * request before queueing it: true if s is acceptable. */
 bool bundle_valid_id(const char *s);		/* job and upload ids */
 bool bundle_valid_image(const char *s);		/* [host[:port]/]path[:tag][@algo:hex] */
+/* a podman option word: [A-Za-z0-9_.:=/,+-]+, not starting with '-', at
+ * most 4096 bytes (fpc's sema checks the policy with the same rule) */
+bool bundle_valid_token(const char *s);
 
 #endif

@@ -11,7 +11,7 @@
  * accepted job is within its privilege's ranges, gets an argv, and turns
  * into JSON.
  */
-#include "fpc.h"
+#include "back.h"
 
 #include "../../runtime/apid/apid.h"
 

@@ -5,7 +5,7 @@
  * builder for a worker and an agent job of each privilege, so everything a
  * daemon does with a loaded bundle runs on what the fuzzer makes.
  */
-#include "fpc.h"
+#include "back.h"
 
 #include "bundle.h"
 

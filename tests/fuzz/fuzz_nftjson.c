@@ -6,7 +6,7 @@
  * (prove_report) against a small policy and each of its packets decided
  * (prove_packet) without a crash, a BUG or a hang.
  */
-#include "fpc.h"
+#include "prove.h"
 
 static const char policy_text[] =
 	"policy fuzz {\n"

@@ -7,7 +7,7 @@
  * check exactly as the original did. Whatever checks is lowered and
  * emitted twice, to the same bytes.
  */
-#include "fpc.h"
+#include "front.h"
 #include "ast.h"
 
 /* Parse text; the AST (in a) or NULL when a diagnostic was raised. */

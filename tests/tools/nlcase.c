@@ -12,8 +12,7 @@
  *                               the error, quoting that line; exit 1
  *   nlcase read NETNS           every table read back and decoded, as text
  */
-#include "fpc.h"
-#include "nl.h"
+#include "kernel.h"
 
 #include <arpa/inet.h>
 

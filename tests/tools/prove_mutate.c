@@ -8,7 +8,7 @@
  *   flip-first-input  turn the first input rule's accept into drop and
  *                     drop into accept
  */
-#include "fpc.h"
+#include "prove.h"
 
 static int mutate(Ruleset *rs, const char *how)
 {

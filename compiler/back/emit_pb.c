@@ -12,7 +12,7 @@
  * loader (runtime/lib/bundle.c): fpc never writes a bundle a daemon would
  * refuse. A refusal is reported and fpc exits 1 before anything is written.
  */
-#include "fpc.h"
+#include "back.h"
 
 #include "bundle.h"
 #include "policy.pb-c.h"

@@ -276,17 +276,13 @@ static int query_usage(void)
 	return 2;
 }
 
-/* A number lo..hi from s, or -1. */
+/* A number lo..hi (lo >= 0) from s, or -1. */
 static long number(const char *s, long lo, long hi)
 {
-	char *end;
-	long v;
+	const char *why;
+	long v = (long)parse_num(s, lo, hi, &why);
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (!*s || *end || errno || v < lo || v > hi)
-		return -1;
-	return v;
+	return why ? -1 : v;
 }
 
 static bool parse_addr(const char *s, AddrFamily *fam, uint8_t *a)

@@ -11,7 +11,7 @@
  * kept (several become one), except right after '{' and before '}'.
  * Formatting its own output changes nothing.
  */
-#include "fpc.h"
+#include "front.h"
 #include "ast.h"
 
 #include <limits.h>

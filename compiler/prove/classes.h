@@ -17,7 +17,7 @@
 #ifndef FPC_CLASSES_H
 #define FPC_CLASSES_H
 
-#include "fpc.h"
+#include "prove.h"
 
 /* The fields of a packet the prover distinguishes. */
 typedef enum {
@@ -119,8 +119,6 @@ void prove_source_boxes(Space *sp, Arena *a, const Source *s, const Service *v,
  * packets those rows claim first); returns how many rows. */
 int prove_rows_above(Space *sp, Arena *a, const Policy *p, const Source *s,
 		     const Service *v, Boxes *out);
-/* How many rules rs holds, over all its tables and chains. */
-int ruleset_rule_count(const Ruleset *rs);
 /* A prefix as policy text: "10.0.0.2" (a host), "10.0.0.0/24". */
 void prove_print_prefix(const Prefix *p, Buf *out);
 /* A service's kind, ports or path and listen address as policy text

@@ -82,4 +82,9 @@ char *read_file(const char *path, size_t *len);
  * with errno set and nothing left behind. */
 char *write_temp_file(const char *path, const void *data, size_t len);
 
+/* A whole decimal number in lo..hi (no sign games, no trailing text, no
+ * empty string), strtonum-style: the value, or 0 with *why set to "is not a
+ * number", "is too small" or "is too large" (*why is NULL on success). */
+long long parse_num(const char *s, long long lo, long long hi, const char **why);
+
 #endif

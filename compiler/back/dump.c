@@ -5,7 +5,7 @@
  * bundle a daemon would refuse is an error (exit 1) here too. Keys are
  * sorted, arrays keep bundle order, so two dumps diff cleanly in CI.
  */
-#include "fpc.h"
+#include "back.h"
 
 #include "bundle.h"
 

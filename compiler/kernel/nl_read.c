@@ -9,8 +9,7 @@
  * bitwise -> cmp, range, lookup; immediate, reject, counter) and what it
  * cannot place becomes a KEY_UNKNOWN match that may match anything.
  */
-#include "fpc.h"
-#include "nl.h"
+#include "kernel.h"
 
 #include <errno.h>
 #include <linux/netfilter.h>

@@ -8,7 +8,7 @@
  * hold no hash or version, so a change elsewhere in the policy (a comment,
  * a firewall row) leaves them byte-identical.
  */
-#include "fpc.h"
+#include "back.h"
 
 #include <ctype.h>
 #include <jansson.h>

@@ -10,7 +10,7 @@
  * "fpc: error:" line says which); 3 the invariants hold but a cell is not
  * realised; 2 usage error.
  */
-#include "fpc.h"
+#include "prove.h"
 
 #include <errno.h>
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * nl.h: the Ruleset IR to and from the kernel, through libnftnl and libmnl.
+ * kernel.h: the Ruleset IR to and from the kernel, through libnftnl and
+ * libmnl, and the commands that talk to it.
  *
  *   nl_write.c  RsTable -> one atomic netlink batch (the same messages
  *               `nft -f` sends for the text emit_nft prints), commit, and
@@ -8,16 +9,21 @@
  *   nl_read.c   every table, chain, set and rule of a network namespace
  *               -> raw snapshots (to restore a table verbatim) and the
  *               Ruleset IR (expressions nothing decodes become KEY_UNKNOWN)
+ *   apply.c     `fpc apply`: one batch replacing the policy's table, with
+ *               an optional confirmation window
+ *   verify_live.c `fpc verify-live`: prove_report on what the kernel holds,
+ *               plus a drift check against lower()
+ *
+ * May use: prove/, back/, front/, common/. Used by: the driver.
  *
  * Ownership: NlSock, NlBatch and NlSnap are heap objects freed by their
  * *_free/close function; Ruleset values a reader makes live in the arena
  * passed in; strings in error Bufs belong to the caller's Buf.
  */
-#ifndef FPC_NL_H
-#define FPC_NL_H
+#ifndef FPC_KERNEL_H
+#define FPC_KERNEL_H
 
-#include "diag.h"
-#include "ruleset.h"
+#include "prove.h"
 
 /* A netlink socket to nf_tables, in the namespace it was opened in. */
 typedef struct NlSock NlSock;
@@ -75,5 +81,10 @@ void nl_rule_text(const RsRule *r, Buf *out);
 void nl_value_text(const RsValue *v, RsKey key, Buf *out);
 /* "inet" -> RS_INET; -1 when unknown. */
 int nl_family_parse(const char *s);
+
+/* Commands: both need CAP_NET_ADMIN; --netns NAME enters /run/netns/NAME
+ * first. Each returns its exit status. */
+int cmd_apply(int argc, char **argv);
+int cmd_verify_live(int argc, char **argv);
 
 #endif

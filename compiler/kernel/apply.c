@@ -15,8 +15,7 @@
  * still roll back); SIGINT and SIGTERM roll back at once. While an apply
  * waits, other applies in its namespace are refused.
  */
-#include "fpc.h"
-#include "nl.h"
+#include "kernel.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -442,10 +441,10 @@ int cmd_apply(int argc, char **argv)
 		if (!strcmp(argv[i], "--netns") && i + 1 < argc) {
 			netns = argv[++i];
 		} else if (!strcmp(argv[i], "--confirm-timeout") && i + 1 < argc) {
-			char *end;
-			long v = strtol(argv[++i], &end, 10);
+			const char *why;
+			long v = (long)parse_num(argv[++i], 1, 86400, &why);
 
-			if (*end || v < 1 || v > 86400) {
+			if (why) {
 				fprintf(stderr, "fpc: --confirm-timeout takes 1..86400 seconds\n");
 				return 2;
 			}

@@ -11,8 +11,7 @@
  * drift (a rule added, removed or changed by hand). Exit 0 only when the
  * proof holds and there is no drift.
  */
-#include "fpc.h"
-#include "nl.h"
+#include "kernel.h"
 
 #include <errno.h>
 #include <sched.h>

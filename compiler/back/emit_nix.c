@@ -26,7 +26,7 @@
  * rules and open nothing. Keys are sorted (JSON_SORT_KEYS), arrays are in a
  * fixed order, so the output is deterministic.
  */
-#include "fpc.h"
+#include "back.h"
 
 #include <jansson.h>
 

@@ -9,7 +9,7 @@
  * batch has its own sequence number and a note of what it adds; when the
  * kernel refuses one, the note names the object and the policy line.
  */
-#include "nl.h"
+#include "kernel.h"
 
 #include <errno.h>
 #include <fcntl.h>

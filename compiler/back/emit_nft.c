@@ -11,7 +11,7 @@
  * (loading it twice leaves one copy). Nothing depends on the time or the
  * machine: the same Ruleset gives the same bytes.
  */
-#include "fpc.h"
+#include "back.h"
 
 #include <arpa/inet.h>
 

@@ -16,7 +16,7 @@
 #ifndef FPC_RULESET_H
 #define FPC_RULESET_H
 
-#include "policy.h"
+#include "front.h"
 
 typedef enum {
 	RS_INET, RS_IP, RS_IP6, RS_ARP, RS_BRIDGE, RS_NETDEV
@@ -144,5 +144,7 @@ const char *rs_family_name(RsFamily f);	/* "inet" */
 const char *rs_hook_name(RsHook h);	/* "input" */
 RsChain *rs_chain(const RsTable *t, const char *name);
 RsSet *rs_set(const RsTable *t, const char *name);
+/* How many rules rs holds, over all its tables and chains. */
+int ruleset_rule_count(const Ruleset *rs);
 
 #endif

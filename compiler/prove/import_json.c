@@ -19,7 +19,7 @@
  * Structural errors (not JSON, no "nftables" array, a rule of an unknown
  * chain, a jump to a missing chain) fail the import with one line in err.
  */
-#include "fpc.h"
+#include "prove.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

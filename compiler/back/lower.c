@@ -48,7 +48,7 @@
  * (origin), "SOURCE->SERVICE[,SERVICE...]" (origin_what) and the comment
  * "FILE:LINE SOURCE->SERVICE" with the policy file's basename.
  */
-#include "fpc.h"
+#include "back.h"
 
 #include <arpa/inet.h>
 
@@ -733,4 +733,15 @@ RsSet *rs_set(const RsTable *t, const char *name)
 		if (!strcmp(t->sets[i].name, name))
 			return &t->sets[i];
 	return NULL;
+}
+
+/* see ruleset.h */
+int ruleset_rule_count(const Ruleset *rs)
+{
+	int n = 0;
+
+	for (int t = 0; t < rs->n_tables; t++)
+		for (int c = 0; c < rs->tables[t].n_chains; c++)
+			n += rs->tables[t].chains[c].n_rules;
+	return n;
 }

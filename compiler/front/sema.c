@@ -7,9 +7,7 @@
  * if anything was wrong. Name lookups go through hash maps, so the work is
  * linear in the size of the policy (plus the trust-table matrix itself).
  */
-#include "fpc.h"
-#include "ast.h"
-#include "bundle.h"	/* bundle_valid_image: the daemons' rule for images */
+#include "sema_int.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -19,12 +17,6 @@
 const char *const policy_placeholders[3] = { "{job_id}", "{upload_id}", "{privilege}" };
 
 /* ---- name maps: open addressing, keys are arena strings ---- */
-
-typedef struct NameMap {
-	const char **keys;
-	void **vals;
-	size_t cap;	/* a power of two, at least twice the entries */
-} NameMap;
 
 static uint64_t name_hash(const char *s)
 {
@@ -36,7 +28,7 @@ static uint64_t name_hash(const char *s)
 }
 
 /* A map for up to n entries. */
-static void map_init(Arena *a, NameMap *m, int n)
+void sema_map_init(Arena *a, NameMap *m, int n)
 {
 	m->cap = 16;
 	while (m->cap < 2 * (size_t)n + 2)
@@ -54,13 +46,13 @@ static size_t map_slot(const NameMap *m, const char *k)
 	return i;
 }
 
-static void *map_get(const NameMap *m, const char *k)
+void *sema_map_get(const NameMap *m, const char *k)
 {
 	return m->cap ? m->vals[map_slot(m, k)] : NULL;
 }
 
 /* Insert k -> v unless k is there; return the value already there or NULL. */
-static void *map_put(NameMap *m, const char *k, void *v)
+void *sema_map_put(NameMap *m, const char *k, void *v)
 {
 	size_t i = map_slot(m, k);
 
@@ -73,35 +65,13 @@ static void *map_put(NameMap *m, const char *k, void *v)
 
 /* ---- the checker's state ---- */
 
-typedef VEC(AstStmt *) StmtVec;
-
-typedef struct Sema {
-	Arena *a;
-	Diag *d;
-	const char *file;
-	Policy *p;
-	AstStmt *policy, *trust, *trust_domain, *container;
-	StmtVec sources, services, invariants, identities, privileges, mounts;
-	Source *src_decl;	/* sources in declaration order */
-	Service *svc_decl;
-	NameMap src_map, svc_map, priv_map, mount_map;
-	const char **src_names, **svc_names, **priv_names, **mount_names;
-	bool table_ok;		/* the trust table was complete and valid */
-	/* rows (trust-table order) with a via taking every packet on lo,
-	 * and rows with a `via user` (row_user[r]: its first one) */
-	int *lo_rows, n_lo_rows, *user_rows, n_user_rows;
-	const Via **row_user;
-} Sema;
-
-#define err(S, loc, ...) diag_error((S)->d, (loc), __VA_ARGS__)
-
 static Loc file_loc(const Sema *S)
 {
 	return (Loc){ S->file, 1, 1, 1, 1 };
 }
 
 /* From the start of a to the end of b (a block's keyword to its name). */
-static Loc loc_span(Loc a, Loc b)
+Loc sema_loc_span(Loc a, Loc b)
 {
 	a.last_line = b.last_line;
 	a.last_col = b.last_col;
@@ -110,7 +80,7 @@ static Loc loc_span(Loc a, Loc b)
 
 /* The location of bytes off..off+n-1 of a quoted string token's value,
  * or of the whole token when escapes make the columns uncertain. */
-static Loc str_loc(const AstTok *t, size_t off, size_t n)
+Loc sema_str_loc(const AstTok *t, size_t off, size_t n)
 {
 	Loc l = t->loc;
 	size_t len = strlen(t->s);
@@ -125,7 +95,7 @@ static Loc str_loc(const AstTok *t, size_t off, size_t n)
 
 /* Report an unknown name of kind what, with a did-you-mean among names
  * (only while diagnostics are still shown: the search is not free). */
-static void unknown(Sema *S, Loc loc, const char *what, const char *name,
+void sema_unknown(Sema *S, Loc loc, const char *what, const char *name,
 		    const char **names, int n)
 {
 	const char *hint = NULL;
@@ -138,36 +108,17 @@ static void unknown(Sema *S, Loc loc, const char *what, const char *name,
 		err(S, loc, "unknown %s '%s'", what, name);
 }
 
-enum {
-	NAME_MAX_LEN = 63,	/* names become nft set names and bundle keys */
-	PATH_MAX_LEN = 1024,
-	TEXT_MAX_LEN = 4096,
-};
-
 /* A declared name: at most NAME_MAX_LEN characters (the scanner has
  * already restricted the characters). */
-static void check_name(Sema *S, const AstTok *t, const char *what)
+void sema_check_name(Sema *S, const AstTok *t, const char *what)
 {
 	if (t->s && strlen(t->s) > NAME_MAX_LEN)
 		err(S, t->loc, "%s name '%.20s...' is longer than %d characters", what, t->s,
 		    NAME_MAX_LEN);
 }
 
-/* A podman option word: [A-Za-z0-9_.:=/,+-], not starting with '-'. */
-static bool podman_token_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > TEXT_MAX_LEN || s[0] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr("_.:=/,+-", s[i]))
-			return false;
-	return true;
-}
-
 /* Report a second declaration of name, pointing at the first. */
-static void duplicate(Sema *S, Loc loc, const char *what, const char *name,
+void sema_duplicate(Sema *S, Loc loc, const char *what, const char *name,
 		      Loc first)
 {
 	err(S, loc, "duplicate %s '%s' (the first is at line %d)", what, name,
@@ -177,7 +128,7 @@ static void duplicate(Sema *S, Loc loc, const char *what, const char *name,
 /* ---- values ---- */
 
 /* A decimal number in min..max; reports "WHAT N is out of range". */
-static bool num_in(Sema *S, const AstTok *t, long min, long max,
+bool sema_num_in(Sema *S, const AstTok *t, long min, long max,
 		   const char *what, long *out)
 {
 	long v = 0;
@@ -327,7 +278,7 @@ static bool user_name_ok(const char *s)
 	return true;
 }
 
-static void check_user(Sema *S, const AstTok *t, const char *what)
+void sema_check_user(Sema *S, const AstTok *t, const char *what)
 {
 	if (!user_name_ok(t->s))
 		err(S, t->loc, "'%s' is not a valid %s name (lower-case letters, digits, '_' and '-', "
@@ -336,13 +287,13 @@ static void check_user(Sema *S, const AstTok *t, const char *what)
 
 /* Placeholders: every brace must belong to {job_id}, {upload_id} or
  * {privilege}. */
-static bool check_placeholders(Sema *S, const AstTok *t)
+bool sema_check_placeholders(Sema *S, const AstTok *t)
 {
 	const char *s = t->s;
 
 	for (size_t i = 0; s[i]; i++) {
 		if (s[i] == '}') {
-			err(S, str_loc(t, i, 1), "unbalanced '}' (placeholders are {job_id}, {upload_id} and {privilege})");
+			err(S, sema_str_loc(t, i, 1), "unbalanced '}' (placeholders are {job_id}, {upload_id} and {privilege})");
 			return false;
 		}
 		if (s[i] != '{')
@@ -352,7 +303,7 @@ static bool check_placeholders(Sema *S, const AstTok *t)
 		while (s[j] && s[j] != '}' && s[j] != '{')
 			j++;
 		if (s[j] != '}') {
-			err(S, str_loc(t, i, 1), "unbalanced '{' (placeholders are {job_id}, {upload_id} and {privilege})");
+			err(S, sema_str_loc(t, i, 1), "unbalanced '{' (placeholders are {job_id}, {upload_id} and {privilege})");
 			return false;
 		}
 		char *ph = arena_strndup(S->a, s + i, j - i + 1);
@@ -364,9 +315,9 @@ static bool check_placeholders(Sema *S, const AstTok *t)
 			const char *hint = diag_suggest(ph, policy_placeholders, 3);
 
 			if (hint)
-				err(S, str_loc(t, i, j - i + 1), "unknown placeholder '%s'; did you mean '%s'?", ph, hint);
+				err(S, sema_str_loc(t, i, j - i + 1), "unknown placeholder '%s'; did you mean '%s'?", ph, hint);
 			else
-				err(S, str_loc(t, i, j - i + 1), "unknown placeholder '%s' (placeholders are {job_id}, {upload_id} and {privilege})", ph);
+				err(S, sema_str_loc(t, i, j - i + 1), "unknown placeholder '%s' (placeholders are {job_id}, {upload_id} and {privilege})", ph);
 			return false;
 		}
 		i = j;
@@ -377,7 +328,7 @@ static bool check_placeholders(Sema *S, const AstTok *t)
 /* An absolute path of at most PATH_MAX_LEN bytes: no empty, '.' or '..'
  * segment, no ':' or ',' (podman's volume separators), and placeholders
  * only in a template (a mount's host path). */
-static bool check_path(Sema *S, const AstTok *t, const char *what, bool templ)
+bool sema_check_path(Sema *S, const AstTok *t, const char *what, bool templ)
 {
 	const char *s = t->s;
 	size_t n = strlen(s);
@@ -392,12 +343,12 @@ static bool check_path(Sema *S, const AstTok *t, const char *what, bool templ)
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == ':' || s[i] == ',') {
-			err(S, str_loc(t, i, 1), "%s cannot hold '%c' (podman separates volume options with it)",
+			err(S, sema_str_loc(t, i, 1), "%s cannot hold '%c' (podman separates volume options with it)",
 			    what, s[i]);
 			return false;
 		}
 		if (!templ && (s[i] == '{' || s[i] == '}')) {
-			err(S, str_loc(t, i, 1), "%s cannot hold placeholders", what);
+			err(S, sema_str_loc(t, i, 1), "%s cannot hold placeholders", what);
 			return false;
 		}
 	}
@@ -405,16 +356,16 @@ static bool check_path(Sema *S, const AstTok *t, const char *what, bool templ)
 		size_t m = strcspn(s + i, "/");
 
 		if (m == 0 && s[i]) {
-			err(S, str_loc(t, i - 1, 2), "%s has an empty segment ('//')", what);
+			err(S, sema_str_loc(t, i - 1, 2), "%s has an empty segment ('//')", what);
 			return false;
 		}
 		if ((m == 1 && s[i] == '.') || (m == 2 && s[i] == '.' && s[i + 1] == '.')) {
-			err(S, str_loc(t, i, m), "'%.*s' is not allowed in %s", (int)m, s + i, what);
+			err(S, sema_str_loc(t, i, m), "'%.*s' is not allowed in %s", (int)m, s + i, what);
 			return false;
 		}
 		i += m + 1;
 	}
-	return !templ || check_placeholders(S, t);
+	return !templ || sema_check_placeholders(S, t);
 }
 
 /* An interface pattern: at most 15 bytes, '*' only at the end, no '/',
@@ -430,11 +381,11 @@ static bool parse_iface(Sema *S, const AstTok *t, IfPattern *out)
 		unsigned char c = (unsigned char)s[i];
 
 		if (c == '*') {
-			err(S, str_loc(t, i, 1), "'*' may only end an interface pattern");
+			err(S, sema_str_loc(t, i, 1), "'*' may only end an interface pattern");
 			return false;
 		}
 		if (!isalnum(c) && c != '_' && c != '.' && c != '-') {
-			err(S, str_loc(t, i, 1), "an interface name holds only A-Z, a-z, 0-9, '_', '.' and '-'");
+			err(S, sema_str_loc(t, i, 1), "an interface name holds only A-Z, a-z, 0-9, '_', '.' and '-'");
 			return false;
 		}
 	}
@@ -455,7 +406,7 @@ static bool parse_iface(Sema *S, const AstTok *t, IfPattern *out)
 
 /* SPIFFE ID syntax: spiffe://DOMAIN/SEG/SEG, no port, userinfo, query or
  * fragment, and DOMAIN must be the trust domain. */
-static bool check_spiffe(Sema *S, const AstTok *t, const char *domain)
+bool sema_check_spiffe(Sema *S, const AstTok *t, const char *domain)
 {
 	const char *s = t->s, *td, *path;
 	size_t n = strlen(s), tdlen;
@@ -481,7 +432,7 @@ static bool check_spiffe(Sema *S, const AstTok *t, const char *domain)
 
 		if (islower(c) || isdigit(c) || c == '.' || c == '-' || c == '_')
 			continue;
-		err(S, str_loc(t, off, 1), "%s", c == ':' ? "a SPIFFE ID has no port" :
+		err(S, sema_str_loc(t, off, 1), "%s", c == ':' ? "a SPIFFE ID has no port" :
 		    c == '@' ? "a SPIFFE ID has no user info" :
 		    c == '?' ? "a SPIFFE ID has no query" :
 		    c == '#' ? "a SPIFFE ID has no fragment" :
@@ -500,11 +451,11 @@ static bool check_spiffe(Sema *S, const AstTok *t, const char *domain)
 		size_t off = (size_t)(seg - s);
 
 		if (len == 0) {
-			err(S, str_loc(t, off ? off - 1 : 0, 1), "empty path segment in the SPIFFE ID (a '/' too many)");
+			err(S, sema_str_loc(t, off ? off - 1 : 0, 1), "empty path segment in the SPIFFE ID (a '/' too many)");
 			return false;
 		}
 		if ((len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.')) {
-			err(S, str_loc(t, off, len), "'.' and '..' segments are not allowed in a SPIFFE ID");
+			err(S, sema_str_loc(t, off, len), "'.' and '..' segments are not allowed in a SPIFFE ID");
 			return false;
 		}
 		for (size_t i = 0; i < len; i++) {
@@ -512,7 +463,7 @@ static bool check_spiffe(Sema *S, const AstTok *t, const char *domain)
 
 			if (isalnum(c) || c == '.' || c == '-' || c == '_')
 				continue;
-			err(S, str_loc(t, off + i, 1), "%s",
+			err(S, sema_str_loc(t, off + i, 1), "%s",
 			    c == '?' ? "a SPIFFE ID has no query" :
 			    c == '#' ? "a SPIFFE ID has no fragment" :
 			    "a SPIFFE ID path holds only A-Z, a-z, 0-9, '.', '-' and '_'");
@@ -523,7 +474,7 @@ static bool check_spiffe(Sema *S, const AstTok *t, const char *domain)
 		seg = end + 1;
 	}
 	if (domain && (strlen(domain) != tdlen || strncmp(td, domain, tdlen) != 0)) {
-		err(S, str_loc(t, 9, tdlen), "SPIFFE ID is outside the trust domain '%s'", domain);
+		err(S, sema_str_loc(t, 9, tdlen), "SPIFFE ID is outside the trust domain '%s'", domain);
 		return false;
 	}
 	return true;
@@ -574,8 +525,8 @@ static void sema_policy(Sema *S)
 		return;
 	}
 	p->name = S->policy->name.s;
-	p->loc = loc_span(S->policy->loc, S->policy->name.loc);
-	check_name(S, &S->policy->name, "policy");
+	p->loc = sema_loc_span(S->policy->loc, S->policy->name.loc);
+	sema_check_name(S, &S->policy->name, "policy");
 	for (int i = 0; i < S->policy->n_body; i++)
 		single(S, &table, S->policy->body[i], "table statement");
 	if (!table) {
@@ -585,7 +536,7 @@ static void sema_policy(Sema *S)
 	if (strcmp(table->a.s, "inet") != 0)
 		err(S, table->a.loc, "table family '%s' is not supported: use inet (one table for IPv4 and IPv6)",
 		    table->a.s);
-	check_name(S, &table->b, "table");
+	sema_check_name(S, &table->b, "table");
 	p->table_family = table->a.s;
 	p->table_name = table->b.s;
 }
@@ -602,13 +553,13 @@ static void sema_via(Sema *S, Source *src, const AstStmt *v, Via *out)
 		NameMap seen = { 0 };
 
 		out->ifaces = arena_alloc(S->a, (size_t)v->list.n * sizeof *out->ifaces);
-		map_init(S->a, &seen, v->list.n);
+		sema_map_init(S->a, &seen, v->list.n);
 		for (int i = 0; i < v->list.n; i++) {
 			IfPattern *ifp = &out->ifaces[out->n_ifaces];
 
 			if (!parse_iface(S, &v->list.v[i], ifp))
 				continue;
-			if (map_put(&seen, v->list.v[i].s, ifp))
+			if (sema_map_put(&seen, v->list.v[i].s, ifp))
 				err(S, v->list.v[i].loc, "interface pattern \"%s\" is listed twice",
 				    v->list.v[i].s);
 			else
@@ -618,7 +569,7 @@ static void sema_via(Sema *S, Source *src, const AstStmt *v, Via *out)
 		break;
 	}
 	case VIA_USER:
-		check_user(S, &v->a, "user");
+		sema_check_user(S, &v->a, "user");
 		out->user = v->a.s;
 		break;
 	case VIA_ANY:
@@ -635,18 +586,18 @@ static void sema_sources(Sema *S)
 
 	S->src_decl = arena_alloc(S->a, (size_t)n * sizeof *S->src_decl);
 	S->src_names = arena_alloc(S->a, (size_t)n * sizeof *S->src_names);
-	map_init(S->a, &S->src_map, n);
+	sema_map_init(S->a, &S->src_map, n);
 	for (int i = 0; i < n; i++) {
 		AstStmt *st = S->sources.v[i];
 		Source *src = &S->src_decl[i], *old;
 
 		src->name = st->name.s;
-		src->loc = loc_span(st->loc, st->name.loc);
-		check_name(S, &st->name, "source");
+		src->loc = sema_loc_span(st->loc, st->name.loc);
+		sema_check_name(S, &st->name, "source");
 		src->index = -1;
 		S->src_names[i] = src->name;
-		if ((old = map_put(&S->src_map, src->name, src)))
-			duplicate(S, st->name.loc, "source", src->name, old->loc);
+		if ((old = sema_map_put(&S->src_map, src->name, src)))
+			sema_duplicate(S, st->name.loc, "source", src->name, old->loc);
 		if (st->n_body == 0)
 			err(S, src->loc, "source '%s' has no via clause (say how its traffic arrives)",
 			    src->name);
@@ -674,21 +625,21 @@ static void sema_service(Sema *S, const AstStmt *st, Service *svc)
 	switch (svc->kind) {
 	case SVC_TCP:
 	case SVC_UDP:
-		if (num_in(S, &st->a, 1, 65535, "port", &v))
+		if (sema_num_in(S, &st->a, 1, 65535, "port", &v))
 			svc->port_lo = svc->port_hi = (int)v;
-		if (st->b.s && num_in(S, &st->b, 1, 65535, "port", &v)) {
+		if (st->b.s && sema_num_in(S, &st->b, 1, 65535, "port", &v)) {
 			svc->port_hi = (int)v;
 			if (svc->port_lo > svc->port_hi)
-				err(S, loc_span(st->a.loc, st->b.loc), "port range %s-%s is empty (the first port is above the last)",
+				err(S, sema_loc_span(st->a.loc, st->b.loc), "port range %s-%s is empty (the first port is above the last)",
 				    st->a.s, st->b.s);
 		}
 		if (st->c.s)
 			svc->has_listen = parse_prefix(S, &st->c, &svc->listen, true);
 		break;
 	case SVC_UNIX:
-		check_path(S, &st->a, "a socket path", false);
-		check_user(S, &st->b, "user");
-		check_user(S, &st->c, "group");
+		sema_check_path(S, &st->a, "a socket path", false);
+		sema_check_user(S, &st->b, "user");
+		sema_check_user(S, &st->c, "group");
 		svc->path = st->a.s;
 		svc->owner = st->b.s;
 		svc->group = st->c.s;
@@ -711,18 +662,18 @@ static void sema_services(Sema *S)
 
 	S->svc_decl = arena_alloc(S->a, (size_t)n * sizeof *S->svc_decl);
 	S->svc_names = arena_alloc(S->a, (size_t)n * sizeof *S->svc_names);
-	map_init(S->a, &S->svc_map, n);
+	sema_map_init(S->a, &S->svc_map, n);
 	for (int i = 0; i < n; i++) {
 		AstStmt *st = S->services.v[i];
 		Service *svc = &S->svc_decl[i], *old;
 
 		svc->name = st->name.s;
 		svc->loc = st->loc;
-		check_name(S, &st->name, "service");
+		sema_check_name(S, &st->name, "service");
 		svc->index = -1;
 		S->svc_names[i] = svc->name;
-		if ((old = map_put(&S->svc_map, svc->name, svc)))
-			duplicate(S, st->name.loc, "service", svc->name, old->loc);
+		if ((old = sema_map_put(&S->svc_map, svc->name, svc)))
+			sema_duplicate(S, st->name.loc, "service", svc->name, old->loc);
 		sema_service(S, st, svc);
 	}
 }
@@ -732,16 +683,16 @@ static void sema_services(Sema *S)
 /* The column's service, or NULL (reported). */
 static Service *table_column(Sema *S, const AstTok *t, NameMap *seen)
 {
-	Service *svc = map_get(&S->svc_map, t->s);
+	Service *svc = sema_map_get(&S->svc_map, t->s);
 
 	if (!svc) {
-		if (map_get(&S->src_map, t->s))
+		if (sema_map_get(&S->src_map, t->s))
 			err(S, t->loc, "'%s' is a source; the header line names services (the columns)", t->s);
 		else
-			unknown(S, t->loc, "service", t->s, S->svc_names, S->services.n);
+			sema_unknown(S, t->loc, "service", t->s, S->svc_names, S->services.n);
 		return NULL;
 	}
-	if (map_put(seen, t->s, svc)) {
+	if (sema_map_put(seen, t->s, svc)) {
 		err(S, t->loc, "service '%s' has two columns", t->s);
 		return NULL;
 	}
@@ -752,17 +703,17 @@ static Service *table_column(Sema *S, const AstTok *t, NameMap *seen)
 static Source *table_row(Sema *S, const AstStmt *row, NameMap *seen)
 {
 	const AstTok *t = &row->name;
-	Source *src = map_get(&S->src_map, t->s);
+	Source *src = sema_map_get(&S->src_map, t->s);
 	Source *old;
 
 	if (!src) {
-		if (map_get(&S->svc_map, t->s))
+		if (sema_map_get(&S->svc_map, t->s))
 			err(S, t->loc, "'%s' is a service; each row starts with a source", t->s);
 		else
-			unknown(S, t->loc, "source", t->s, S->src_names, S->sources.n);
+			sema_unknown(S, t->loc, "source", t->s, S->src_names, S->sources.n);
 		return NULL;
 	}
-	if ((old = map_put(seen, t->s, src))) {
+	if ((old = sema_map_put(seen, t->s, src))) {
 		err(S, t->loc, "source '%s' has two rows (the first is at line %d)", t->s,
 		    old->row_loc.first_line);
 		return NULL;
@@ -1077,7 +1028,7 @@ static void sema_table(Sema *S)
 	ncol = t->list.n;
 	cols = arena_alloc(S->a, (size_t)ncol * sizeof *cols);
 	p->services = arena_alloc(S->a, (size_t)ncol * sizeof *p->services);
-	map_init(S->a, &seen_svc, ncol);
+	sema_map_init(S->a, &seen_svc, ncol);
 	for (int j = 0; j < ncol; j++) {
 		cols[j] = table_column(S, &t->list.v[j], &seen_svc);
 		if (cols[j]) {
@@ -1088,7 +1039,7 @@ static void sema_table(Sema *S)
 	/* the rows, in order */
 	p->sources = arena_alloc(S->a, (size_t)t->n_body * sizeof *p->sources);
 	p->cells = arena_alloc(S->a, (size_t)t->n_body * (size_t)p->n_services * sizeof *p->cells);
-	map_init(S->a, &seen_src, t->n_body);
+	sema_map_init(S->a, &seen_src, t->n_body);
 	for (int r = 0; r < t->n_body; r++) {
 		AstStmt *row = t->body[r];
 		Source *src = table_row(S, row, &seen_src);
@@ -1115,11 +1066,11 @@ static void sema_table(Sema *S)
 		p->n_sources++;
 	}
 	for (int i = 0; i < S->sources.n; i++)
-		if (S->src_decl[i].index < 0 && map_get(&S->src_map, S->src_decl[i].name) == &S->src_decl[i])
+		if (S->src_decl[i].index < 0 && sema_map_get(&S->src_map, S->src_decl[i].name) == &S->src_decl[i])
 			err(S, S->src_decl[i].loc, "source '%s' is missing from the trust table (add a row for it)",
 			    S->src_decl[i].name);
 	for (int i = 0; i < S->services.n; i++)
-		if (S->svc_decl[i].index < 0 && map_get(&S->svc_map, S->svc_decl[i].name) == &S->svc_decl[i])
+		if (S->svc_decl[i].index < 0 && sema_map_get(&S->svc_map, S->svc_decl[i].name) == &S->svc_decl[i])
 			err(S, S->svc_decl[i].loc, "service '%s' is missing from the trust table (add a column for it)",
 			    S->svc_decl[i].name);
 	if (diag_errors(S->d) == errs) {
@@ -1140,19 +1091,19 @@ static void sema_invariants(Sema *S)
 	NameMap names = { 0 };
 
 	p->invariants = arena_alloc(S->a, (size_t)S->invariants.n * sizeof *p->invariants);
-	map_init(S->a, &names, S->invariants.n);
+	sema_map_init(S->a, &names, S->invariants.n);
 	for (int i = 0; i < S->invariants.n; i++) {
 		AstStmt *st = S->invariants.v[i];
 		Invariant *inv = &p->invariants[p->n_invariants++], *old;
 
 		inv->name = st->name.s;
 		inv->text = st->a.s;
-		check_name(S, &st->name, "invariant");
+		sema_check_name(S, &st->name, "invariant");
 		if (strlen(inv->text) > TEXT_MAX_LEN)
 			err(S, st->a.loc, "an invariant's text has at most %d characters", TEXT_MAX_LEN);
-		inv->loc = loc_span(st->loc, st->a.loc);
-		if ((old = map_put(&names, inv->name, inv)))
-			duplicate(S, st->name.loc, "invariant", inv->name, old->loc);
+		inv->loc = sema_loc_span(st->loc, st->a.loc);
+		if ((old = sema_map_put(&names, inv->name, inv)))
+			sema_duplicate(S, st->name.loc, "invariant", inv->name, old->loc);
 		if (st->n_body == 0)
 			err(S, inv->loc, "invariant '%s' states nothing (add `SOURCE cannot reach SERVICE;`)", inv->name);
 		inv->clauses = arena_alloc(S->a, (size_t)st->n_body * sizeof *inv->clauses);
@@ -1162,459 +1113,20 @@ static void sema_invariants(Sema *S)
 
 			ic->loc = c->loc;
 			ic->can = c->sub;
-			ic->source = map_get(&S->src_map, c->name.s);
+			ic->source = sema_map_get(&S->src_map, c->name.s);
 			if (!ic->source)
-				unknown(S, c->name.loc, "source", c->name.s, S->src_names, S->sources.n);
+				sema_unknown(S, c->name.loc, "source", c->name.s, S->src_names, S->sources.n);
 			ic->services = arena_alloc(S->a, (size_t)c->list.n * sizeof *ic->services);
 			for (int k = 0; k < c->list.n; k++) {
-				Service *svc = map_get(&S->svc_map, c->list.v[k].s);
+				Service *svc = sema_map_get(&S->svc_map, c->list.v[k].s);
 
 				if (!svc)
-					unknown(S, c->list.v[k].loc, "service", c->list.v[k].s,
+					sema_unknown(S, c->list.v[k].loc, "service", c->list.v[k].s,
 						S->svc_names, S->services.n);
 				else
 					ic->services[ic->n_services++] = svc;
 			}
 		}
-	}
-}
-
-/* ---- mounts ---- */
-
-static MountMode mode_of(const AstTok *t)
-{
-	return !t->s ? MODE_UNSET : !strcmp(t->s, "ro") ? MODE_RO : MODE_RW;
-}
-
-static void sema_mounts(Sema *S)
-{
-	Policy *p = S->p;
-	NameMap targets = { 0 };
-
-	p->mounts = arena_alloc(S->a, (size_t)S->mounts.n * sizeof *p->mounts);
-	S->mount_names = arena_alloc(S->a, (size_t)S->mounts.n * sizeof *S->mount_names);
-	map_init(S->a, &S->mount_map, S->mounts.n);
-	map_init(S->a, &targets, S->mounts.n);
-	for (int i = 0; i < S->mounts.n; i++) {
-		AstStmt *st = S->mounts.v[i];
-		Mount *m = &p->mounts[p->n_mounts++], *old;
-
-		m->name = st->name.s;
-		m->loc = st->loc;
-		check_name(S, &st->name, "mount");
-		m->mode = mode_of(&st->c);
-		S->mount_names[i] = m->name;
-		if ((old = map_put(&S->mount_map, m->name, m)))
-			duplicate(S, st->name.loc, "mount", m->name, old->loc);
-		if (st->sub == 0) {
-			check_path(S, &st->a, "a mount's host path", true);
-			check_path(S, &st->b, "a mount's target", false);
-			m->host = st->a.s;
-			m->target = st->b.s;
-		} else {
-			Service *svc = map_get(&S->svc_map, st->a.s);
-
-			if (!svc) {
-				unknown(S, st->a.loc, "service", st->a.s, S->svc_names, S->services.n);
-				continue;
-			}
-			if (svc->kind != SVC_UNIX) {
-				err(S, st->a.loc, "service '%s' is not a unix socket; only unix services can be mounted",
-				    svc->name);
-				continue;
-			}
-			m->service = svc;
-			m->host = m->target = svc->path;
-		}
-		if (m->target && (old = map_put(&targets, m->target, m)))
-			err(S, st->loc, "mount '%s' has the same target as mount '%s' (%s)", m->name,
-			    old->name, m->target);
-	}
-}
-
-/* ---- privileges ---- */
-
-/* A resource range: min >= 1, min <= max, default inside; unit as named. */
-static void sema_range(Sema *S, const AstStmt *st, Range *r, const char *what,
-		       const char *unit, long limit)
-{
-	bool ok = true;
-
-	r->loc = st->loc;
-	if (!unit && st->c.s)
-		err(S, st->c.loc, "%s takes no unit (write `%s %s..%s`)", what, what, st->a.s, st->b.s);
-	else if (unit && (!st->c.s || strcmp(st->c.s, unit) != 0))
-		err(S, st->c.s ? st->c.loc : st->b.loc, "%s is counted in %s (write `%s %s..%s %s`)",
-		    what, unit, what, st->a.s, st->b.s, unit);
-	ok &= num_in(S, &st->a, 1, limit, what, &r->min);
-	ok &= num_in(S, &st->b, 1, limit, what, &r->max);
-	if (ok && r->min > r->max) {
-		err(S, loc_span(st->a.loc, st->b.loc), "range %ld..%ld is empty (the minimum is above the maximum)",
-		    r->min, r->max);
-		ok = false;
-	}
-	r->def = r->min;
-	if (st->d.s && num_in(S, &st->d, 0, limit, "default", &r->def)) {
-		r->has_def = true;
-		if (ok && (r->def < r->min || r->def > r->max))
-			err(S, st->d.loc, "default %ld is outside the range %ld..%ld", r->def, r->min, r->max);
-	}
-}
-
-static void sema_privilege(Sema *S, const AstStmt *st, Privilege *pr)
-{
-	static const char *const what[] = { "cpus", "memory", "timeout" };
-	const AstStmt *ranges[3] = { 0 };
-	NameMap secrets = { 0 }, grants = { 0 };
-	int n_secrets = 0, n_grants = 0;
-
-	for (int i = 0; i < st->n_body; i++) {
-		n_secrets += st->body[i]->kind == AST_SECRETS ? st->body[i]->list.n : 0;
-		n_grants += st->body[i]->kind == AST_GRANT;
-	}
-	map_init(S->a, &secrets, n_secrets);
-	map_init(S->a, &grants, n_grants);
-	pr->secrets = arena_alloc(S->a, (size_t)n_secrets * sizeof *pr->secrets);
-	pr->mounts = arena_alloc(S->a, (size_t)n_grants * sizeof *pr->mounts);
-	for (int i = 0; i < st->n_body; i++) {
-		const AstStmt *b = st->body[i];
-
-		switch (b->kind) {
-		case AST_SECRETS:
-			for (int k = 0; k < b->list.n; k++) {
-				const AstTok *t = &b->list.v[k];
-				const char *s = t->s;
-				bool ok = isupper((unsigned char)s[0]) || s[0] == '_';
-
-				for (size_t j = 1; s[j]; j++)
-					ok &= isupper((unsigned char)s[j]) || isdigit((unsigned char)s[j]) || s[j] == '_';
-				if (!ok)
-					err(S, t->loc, "secret names are written like environment variables (upper case, digits, '_'): '%s'", s);
-				else if (map_put(&secrets, s, (void *)s))
-					err(S, t->loc, "secret '%s' is listed twice", s);
-				else
-					pr->secrets[pr->n_secrets++] = s;
-			}
-			break;
-		case AST_GRANT: {
-			Mount *m = map_get(&S->mount_map, b->name.s);
-			MountMode mode = mode_of(&b->a);
-
-			if (!m) {
-				unknown(S, b->name.loc, "mount", b->name.s, S->mount_names, S->mounts.n);
-				break;
-			}
-			if (map_put(&grants, m->name, m)) {
-				err(S, b->loc, "mount '%s' is granted twice", m->name);
-				break;
-			}
-			if (m->mode != MODE_UNSET && m->mode != mode)
-				err(S, b->a.loc, "mount '%s' is always %s; a privilege only chooses the mode of a mount declared without one",
-				    m->name, m->mode == MODE_RO ? "ro" : "rw");
-			pr->mounts[pr->n_mounts++] = (MountGrant){ m, mode, b->loc };
-			break;
-		}
-		case AST_RANGE:
-			if (ranges[b->sub])
-				err(S, b->loc, "%s is given twice", what[b->sub]);
-			else
-				ranges[b->sub] = b;
-			break;
-		default:
-			BUG("privilege statement kind %d", (int)b->kind);
-		}
-	}
-	for (int k = 0; k < 3; k++)
-		if (!ranges[k])
-			err(S, pr->loc, "privilege '%s' does not set %s (add `%s`)", pr->name, what[k],
-			    k == 0 ? "cpus 1..N default N;" : k == 1 ? "memory 1..N GB default N;" : "timeout 1..N min default N;");
-	if (ranges[0])
-		sema_range(S, ranges[0], &pr->cpus, "cpus", NULL, 1024);
-	if (ranges[1])
-		sema_range(S, ranges[1], &pr->memory_gb, "memory", "GB", 65536);
-	if (ranges[2])
-		sema_range(S, ranges[2], &pr->timeout_min, "timeout", "min", 525600);
-	for (int i = 0; i < S->p->n_mounts; i++) {
-		Mount *m = &S->p->mounts[i];
-
-		if (m->mode == MODE_UNSET && map_get(&S->mount_map, m->name) == m &&
-		    !map_get(&grants, m->name))
-			err(S, pr->loc, "privilege '%s' does not say how to mount '%s' (add `mount %s ro;` or `mount %s rw;`)",
-			    pr->name, m->name, m->name, m->name);
-	}
-}
-
-static void sema_privileges(Sema *S)
-{
-	Policy *p = S->p;
-
-	p->privileges = arena_alloc(S->a, (size_t)S->privileges.n * sizeof *p->privileges);
-	S->priv_names = arena_alloc(S->a, (size_t)S->privileges.n * sizeof *S->priv_names);
-	map_init(S->a, &S->priv_map, S->privileges.n);
-	for (int i = 0; i < S->privileges.n; i++) {
-		AstStmt *st = S->privileges.v[i];
-		Privilege *pr = &p->privileges[p->n_privileges++], *old;
-
-		pr->name = st->name.s;
-		pr->loc = loc_span(st->loc, st->name.loc);
-		check_name(S, &st->name, "privilege");
-		S->priv_names[i] = pr->name;
-		if ((old = map_put(&S->priv_map, pr->name, pr)))
-			duplicate(S, st->name.loc, "privilege", pr->name, old->loc);
-	}
-	for (int i = 0; i < S->privileges.n; i++)
-		sema_privilege(S, S->privileges.v[i], &p->privileges[i]);
-}
-
-/* ---- trust domain and identities ---- */
-
-static void sema_identities(Sema *S)
-{
-	Policy *p = S->p;
-	NameMap names = { 0 }, ids = { 0 };
-
-	if (S->trust_domain) {
-		AstTok *t = &S->trust_domain->a;
-		size_t n = strlen(t->s);
-
-		p->trust_domain = t->s;
-		if (n == 0 || n > 255)
-			err(S, t->loc, "a trust domain has 1 to 255 characters");
-		for (size_t i = 0; i < n; i++) {
-			unsigned char c = (unsigned char)t->s[i];
-
-			if (!(islower(c) || isdigit(c) || c == '.' || c == '-' || c == '_')) {
-				err(S, str_loc(t, i, 1), "a trust domain holds only a-z, 0-9, '.', '-' and '_'");
-				p->trust_domain = NULL;
-				break;
-			}
-		}
-	} else if (S->identities.n) {
-		err(S, S->identities.v[0]->loc, "identities need a trust domain: add `trust_domain \"example.org\";`");
-	}
-	p->identities = arena_alloc(S->a, (size_t)S->identities.n * sizeof *p->identities);
-	map_init(S->a, &names, S->identities.n);
-	map_init(S->a, &ids, S->identities.n);
-	for (int i = 0; i < S->identities.n; i++) {
-		AstStmt *st = S->identities.v[i];
-		Identity *id = &p->identities[p->n_identities++], *old;
-		const AstTok *pt = st->b.s ? &st->b : &st->name;
-
-		id->name = st->name.s;
-		id->loc = st->loc;
-		check_name(S, &st->name, "identity");
-		id->spiffe_id = st->a.s;
-		if ((old = map_put(&names, id->name, id)))
-			duplicate(S, st->name.loc, "identity", id->name, old->loc);
-		if (check_spiffe(S, &st->a, p->trust_domain) &&
-		    (old = map_put(&ids, id->spiffe_id, id)))
-			err(S, st->a.loc, "SPIFFE ID %s is already identity '%s'", id->spiffe_id, old->name);
-		id->selectors = arena_alloc(S->a, (size_t)st->list.n * sizeof *id->selectors);
-		for (int k = 0; k < st->list.n; k++) {
-			if (!st->list.v[k].s[0] || strlen(st->list.v[k].s) > TEXT_MAX_LEN)
-				err(S, st->list.v[k].loc, "a selector has 1 to %d characters", TEXT_MAX_LEN);
-			else if (check_placeholders(S, &st->list.v[k]))
-				id->selectors[id->n_selectors++] = st->list.v[k].s;
-		}
-		id->privilege = map_get(&S->priv_map, pt->s);
-		if (id->privilege)
-			continue;
-		if (st->b.s)
-			unknown(S, pt->loc, "privilege", pt->s, S->priv_names, S->privileges.n);
-		else
-			err(S, st->name.loc, "there is no privilege '%s' for identity '%s' (add `privilege %s { ... }` or say `privilege NAME`)",
-			    pt->s, id->name, pt->s);
-	}
-}
-
-/* ---- the container profile ---- */
-
-static void one_of(Sema *S, const AstTok *t, const char *what,
-		   const char *const *ok, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (!strcmp(t->s, ok[i]))
-			return;
-	const char *hint = diag_suggest(t->s, ok, n);
-
-	if (hint)
-		err(S, t->loc, "unknown %s '%s'; did you mean '%s'?", what, t->s, hint);
-	else
-		err(S, t->loc, "unknown %s '%s'", what, t->s);
-}
-
-static void sema_container_stmt(Sema *S, const AstStmt *b, AstStmt **seen)
-{
-	static const char *const userns[] = { "keep-id", "auto", "host", "nomap", "private" };
-	static const char *const nets[] = { "slirp4netns", "pasta", "none", "host", "private", "bridge" };
-	Policy *p = S->p;
-	Container *c = &p->container;
-
-	if (b->kind != AST_C_LABEL && b->kind != AST_C_CAP_DROP && b->kind != AST_C_SECOPT) {
-		if (seen[b->kind]) {
-			err(S, b->loc, "a second %s statement (the first is at line %d)",
-			    b->kind == AST_C_SOURCE ? "source" : b->kind == AST_C_ENGINE ? "engine" :
-			    b->kind == AST_C_USERNS ? "userns" : b->kind == AST_C_NETWORK ? "network" : "image",
-			    seen[b->kind]->loc.first_line);
-			return;
-		}
-		seen[b->kind] = (AstStmt *)b;
-	}
-	switch (b->kind) {
-	case AST_C_SOURCE:
-		break;		/* resolved in sema_container */
-	case AST_C_ENGINE:
-		if (strcmp(b->name.s, "podman") != 0)
-			err(S, b->name.loc, "unsupported container engine '%s' (only podman)", b->name.s);
-		c->engine = b->name.s;
-		c->rootless = b->sub;
-		c->user = b->a.s;
-		if (b->a.s)
-			check_user(S, &b->a, "user");
-		if (b->b.s && !b->a.s)
-			err(S, b->b.loc, "uid pins the uid of the engine's user: add `user NAME`");
-		if (b->b.s)
-			num_in(S, &b->b, 0, INT32_MAX, "uid", &c->uid);
-		break;
-	case AST_C_USERNS:
-		one_of(S, &b->a, "user namespace mode", userns, 5);
-		c->userns = b->a.s;
-		break;
-	case AST_C_NETWORK:
-		one_of(S, &b->a, "container network", nets, 6);
-		c->network = b->a.s;
-		break;
-	case AST_C_IMAGE:
-		if (!bundle_valid_image(b->a.s))
-			err(S, b->a.loc, "\"%s\" is not an image reference ([HOST[:PORT]/]NAME[:TAG][@DIGEST], at most 255 characters)",
-			    b->a.s);
-		c->image = b->a.s;
-		break;
-	case AST_C_CAP_DROP: {
-		const char **v = arena_alloc(S->a, (size_t)(c->n_cap_drop + b->list.n) * sizeof *v);
-
-		if (c->n_cap_drop)
-			memcpy(v, c->cap_drop, (size_t)c->n_cap_drop * sizeof *v);
-		c->cap_drop = v;
-		for (int i = 0; i < b->list.n; i++) {
-			const char *s = b->list.v[i].s;
-			bool ok = isupper((unsigned char)s[0]);
-
-			for (size_t j = 1; s[j]; j++)
-				ok &= isupper((unsigned char)s[j]) || isdigit((unsigned char)s[j]) || s[j] == '_';
-			if (!ok)
-				err(S, b->list.v[i].loc, "'%s' is not a capability (write ALL or a name like NET_RAW)", s);
-			else
-				c->cap_drop[c->n_cap_drop++] = s;
-		}
-		break;
-	}
-	case AST_C_SECOPT: {
-		const char **v = arena_alloc(S->a, (size_t)(c->n_security_opts + b->list.n) * sizeof *v);
-
-		if (c->n_security_opts)
-			memcpy(v, c->security_opts, (size_t)c->n_security_opts * sizeof *v);
-		c->security_opts = v;
-		for (int i = 0; i < b->list.n; i++) {
-			if (!podman_token_ok(b->list.v[i].s))
-				err(S, b->list.v[i].loc, "\"%s\" is not a security option (A-Z, a-z, 0-9 and _.:=/,+-, not starting with '-')",
-				    b->list.v[i].s);
-			else
-				c->security_opts[c->n_security_opts++] = b->list.v[i].s;
-		}
-		break;
-	}
-	case AST_C_LABEL:
-		break;		/* counted and checked in sema_container */
-	default:
-		BUG("container statement kind %d", (int)b->kind);
-	}
-}
-
-static void sema_container(Sema *S)
-{
-	Policy *p = S->p;
-	Container *c = &p->container;
-	AstStmt *seen[AST_C_LABEL + 1] = { 0 };
-	NameMap keys = { 0 };
-	int n_labels = 0;
-
-	c->uid = -1;
-	if (!S->container) {
-		AstStmt *need = S->mounts.n ? S->mounts.v[0] : S->privileges.n ? S->privileges.v[0] :
-			S->identities.n ? S->identities.v[0] : NULL;
-
-		if (need)
-			err(S, need->loc, "mounts, privileges and identities need a container block (`container { source NAME; engine podman; }`)");
-		return;
-	}
-	c->loc = loc_span(S->container->loc, S->container->open);
-	for (int i = 0; i < S->container->n_body; i++) {
-		n_labels += S->container->body[i]->kind == AST_C_LABEL;
-		sema_container_stmt(S, S->container->body[i], seen);
-	}
-	c->labels = arena_alloc(S->a, (size_t)n_labels * sizeof *c->labels);
-	map_init(S->a, &keys, n_labels);
-	for (int i = 0; i < S->container->n_body; i++) {
-		AstStmt *b = S->container->body[i];
-		Label *old;
-
-		if (b->kind != AST_C_LABEL)
-			continue;
-		if (!podman_token_ok(b->a.s) || strchr(b->a.s, '=') || strchr(b->a.s, ',')) {
-			err(S, b->a.loc, "\"%s\" is not a label key (A-Z, a-z, 0-9 and _.:/+-, not starting with '-')",
-			    b->a.s);
-			continue;
-		}
-		if (strlen(b->b.s) > TEXT_MAX_LEN) {
-			err(S, b->b.loc, "a label value has at most %d characters", TEXT_MAX_LEN);
-			continue;
-		}
-		if (!check_placeholders(S, &b->b))
-			continue;
-		c->labels[c->n_labels] = (Label){ b->a.s, b->b.s, b->loc };
-		if ((old = map_put(&keys, b->a.s, &c->labels[c->n_labels])))
-			err(S, b->a.loc, "label \"%s\" is set twice (the first is at line %d)", b->a.s,
-			    old->loc.first_line);
-		else
-			c->n_labels++;
-	}
-	if (!seen[AST_C_ENGINE])
-		err(S, c->loc, "the container block needs `engine podman rootless user NAME;`");
-	else if (!c->user)
-		err(S, seen[AST_C_ENGINE]->loc, "the engine needs `user NAME` (the host user the containers run as)");
-	if (!seen[AST_C_USERNS])
-		err(S, c->loc, "the container block needs `userns MODE;` (keep-id, auto, host, nomap or private)");
-	if (!seen[AST_C_NETWORK])
-		err(S, c->loc, "the container block needs `network MODE;` (slirp4netns, pasta, none, host, private or bridge)");
-	if (!seen[AST_C_SOURCE]) {
-		err(S, c->loc, "the container block needs `source NAME;` (the source its traffic belongs to)");
-		return;
-	}
-	const AstTok *st = &seen[AST_C_SOURCE]->name;
-	Source *src = map_get(&S->src_map, st->s);
-
-	if (!src) {
-		unknown(S, st->loc, "source", st->s, S->src_names, S->sources.n);
-		return;
-	}
-	c->source = src;
-	/* the profile's user is the uid rootless egress leaves with */
-	for (int i = 0; c->user && i < S->sources.n; i++)
-		for (int j = 0; j < S->src_decl[i].n_vias; j++) {
-			Via *v = &S->src_decl[i].vias[j];
-
-			if (v->kind == VIA_USER && v->user && !strcmp(v->user, c->user))
-				v->uid = c->uid;
-		}
-	/* a mounted socket must not contradict the table */
-	for (int i = 0; S->table_ok && src->index >= 0 && i < p->n_mounts; i++) {
-		Mount *m = &p->mounts[i];
-
-		if (m->service && m->service->index >= 0 &&
-		    policy_cell(p, src->index, m->service->index)->kind == CELL_DENY)
-			err(S, m->loc, "mount '%s' hands socket '%s' to the containers, but the trust table denies %s -> %s",
-			    m->name, m->service->name, src->name, m->service->name);
 	}
 }
 

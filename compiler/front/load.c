@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* load.c: from a policy file name to a checked Policy. */
-#include "fpc.h"
+#include "front.h"
 
 #include <errno.h>
 #include <string.h>

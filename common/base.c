@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <stdarg.h>
@@ -311,4 +312,32 @@ void buf_free(Buf *b)
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
+}
+
+/* see base.h */
+long long parse_num(const char *s, long long lo, long long hi, const char **why)
+{
+	char *end;
+	long long v;
+
+	*why = NULL;
+	if (!s || !*s || (*s != '-' && (*s < '0' || *s > '9'))) {
+		*why = "is not a number";
+		return 0;
+	}
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*end) {
+		*why = "is not a number";
+		return 0;
+	}
+	if ((errno == ERANGE && v == LLONG_MIN) || v < lo) {
+		*why = "is too small";
+		return 0;
+	}
+	if (errno == ERANGE || v > hi) {
+		*why = "is too large";
+		return 0;
+	}
+	return v;
 }

@@ -1030,16 +1030,6 @@ static int list_unknown(const Ruleset *rs, Buf *out)
 	return n;
 }
 
-int ruleset_rule_count(const Ruleset *rs)
-{
-	int n = 0;
-
-	for (int t = 0; t < rs->n_tables; t++)
-		for (int c = 0; c < rs->tables[t].n_chains; c++)
-			n += rs->tables[t].chains[c].n_rules;
-	return n;
-}
-
 /* Tables the prover does not model, named in the report: a warning for
  * each base chain of one that may drop packets the proofs are about. */
 static void list_ignored(const Ctx *c, Buf *out)
