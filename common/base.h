@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * base.h: what every stage of fpc shares: source locations, the arena,
- * growable arrays, and BUG().
+ * base.h: the common layer, what the compiler and both daemons share:
+ * BUG(), source locations, the arena, growable arrays, heap helpers, byte
+ * buffers, whole-file reads, temporary-file writes, number parsing. It uses
+ * no other layer and no library beyond libc.
  *
- * Ownership: everything a compilation allocates lives in one Arena and is
- * freed by arena_free(); nothing else in the compiler calls free().
+ * Ownership: the IR of a compilation (AST, Policy, Ruleset) lives in one
+ * Arena, freed by arena_free(). Heap memory (Buf contents, read_file's
+ * result, the netlink and libnftnl objects, the prover's pools, the
+ * daemons' state) is freed by its owner with the matching *_free() or
+ * free(), as each function's contract says.
  */
 #ifndef FPC_BASE_H
 #define FPC_BASE_H

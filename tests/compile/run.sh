@@ -9,9 +9,12 @@
 # that fails writes nothing and leaves no temporary file.
 set -u
 . "$(dirname "$0")/../lib.sh"
-need_root compile
 HERE=$TOP/tests/compile
-ensure_flashpods_user || { fail compile-user "cannot create the flashpods user"; exit 1; }
+# as root the policies' user exists and every ruleset is loaded; as
+# another user the goldens still run (the loads are skipped)
+if have_root; then
+	ensure_flashpods_user || { fail compile-user "cannot create the flashpods user"; exit 1; }
+fi
 
 # table_of NFT: the `table F NAME {` line of an emitted file.
 table_of() {
@@ -38,6 +41,7 @@ with_uids() {
 # check_load NAME EXPECTED: nft -c, nft -f, and the listing round trip.
 check_load() {
 	local name=$1 exp=$2 ns=$NS_TAG-c-$1 tl
+	root_or_skip "compile/$name nft -f" "loads the ruleset in a network namespace" || return
 	ns_add "c-$name" >/dev/null || { fail "compile/$name nft -f" "cannot create a namespace"; return; }
 	if ip netns exec "$ns" nft -c -f "$exp" 2>"$SCRATCH/$name.nfterr"; then
 		pass "compile/$name nft -c"
