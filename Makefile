@@ -8,7 +8,7 @@
 #   make check      build and run every test (last line: N passed, N failed)
 #   make asan       the same suite built with -fsanitize=address,undefined
 #   make fuzz       build the libFuzzer harnesses (clang) into $(B)/fuzz
-#   make install    install binaries (PREFIX, DESTDIR)
+#   make install    install binaries, the default policy and man pages (PREFIX, DESTDIR)
 #
 # B selects the build directory, so several builds can live side by side.
 
@@ -24,7 +24,8 @@ DEB_PKGS := build-essential pkg-config flex bison clang libclang-rt-14-dev \
 	libprotobuf-c-dev protobuf-c-compiler libssl-dev libsqlite3-dev \
 	nftables iproute2 iputils-ping curl socat rsync jq \
 	podman runc slirp4netns uidmap busybox-static \
-	nginx wrk hping3 nix-bin
+	nginx wrk hping3 nix-bin wireguard-go wireguard-tools python3 \
+	python3-jsonschema python3-yaml chromium man-db openssl
 
 SAN ?=
 ifeq ($(SAN),asan)
@@ -39,6 +40,8 @@ endif
 FPC_PKGS := libnftnl libmnl jansson libcrypto libprotobuf-c
 TOKEND_PKGS := jansson libmicrohttpd libcrypto libprotobuf-c
 APID_PKGS := jansson libmicrohttpd sqlite3 libprotobuf-c
+# runtime/lib: the bundle (protobuf-c) and the daemons' shared HTTP code
+RTLIB_PKGS := jansson libmicrohttpd libprotobuf-c
 ALL_PKGS := $(sort $(FPC_PKGS) $(TOKEND_PKGS) $(APID_PKGS))
 pkgconf = $(strip $(eval _pc := $(shell pkg-config $(1) $(2) 2>&1))$(if \
 	$(filter 0,$(.SHELLSTATUS)),$(_pc),$(error pkg-config $(1) $(2) failed: \
@@ -114,8 +117,10 @@ $(B)/obj/gen/policy.pb-c.o: LAYER_I := $(I_RTLIB)
 
 $(call obj,$(TOKEND_SRC)): LAYER_PKGS := $(TOKEND_PKGS)
 $(call obj,$(APID_SRC)): LAYER_PKGS := $(APID_PKGS)
-$(call obj,$(COMMON_SRC) $(RTLIB_SRC) $(FRONT_SRC) $(BACK_SRC) $(PROVE_SRC) \
-	$(KERNEL_SRC) $(DRIVER_SRC) compiler/main.c) $(GEN_OBJ): LAYER_PKGS := $(FPC_PKGS)
+$(call obj,$(RTLIB_SRC)) $(B)/obj/gen/policy.pb-c.o: LAYER_PKGS := $(RTLIB_PKGS)
+$(call obj,$(COMMON_SRC) $(FRONT_SRC) $(BACK_SRC) $(PROVE_SRC) $(KERNEL_SRC) \
+	$(DRIVER_SRC) compiler/main.c) $(B)/obj/gen/scanner.o $(B)/obj/gen/parser.o: \
+	LAYER_PKGS := $(FPC_PKGS)
 $(call obj,$(TOOL_SRC) $(BENCH_SRC) $(FUZZ_SRC)): LAYER_PKGS := $(ALL_PKGS)
 
 $(call obj,$(FRONT_SRC)): | $(GRAMMAR_HDR)
@@ -135,7 +140,7 @@ TOOLS := $(patsubst tests/tools/%.c,$(B)/tools/%,$(TOOL_SRC))
 BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 BINS := $(B)/fpc $(B)/fp-tokend $(B)/fp-apid
 
-.PHONY: all deps run check asan fuzz fuzzers tools benches install clean
+.PHONY: all deps run check asan fuzz fuzzers tools benches install clean nix-generated fuzz-campaign oracle
 .DELETE_ON_ERROR:
 .SUFFIXES:
 
@@ -213,6 +218,15 @@ benches: $(BENCHES)
 run: deps all
 	$(B)/fpc policies/default.fp -o $(B)/out
 
+# nix/generated: what the NixOS module's evaluation reads for
+# policies/default.fp without import-from-derivation (tests/nix fails when
+# it is stale)
+nix-generated: $(B)/fpc
+	rm -rf $(B)/nix-generated
+	$(B)/fpc policies/default.fp -o $(B)/nix-generated
+	cp $(addprefix $(B)/nix-generated/,nixos.json flashpods.body.nft wireguard.json \
+		rsyncd.json) nix/generated/
+
 check: deps all tools
 	@B=$(abspath $(B)) REGEN=$(REGEN) FUZZ_RUNS=$(FUZZ_RUNS) bash tests/run.sh
 
@@ -226,10 +240,27 @@ fuzzers: $(patsubst tests/fuzz/%.c,$(B)/%,$(FUZZ_SRC))
 $(B)/fuzz_%: $(B)/obj/tests/fuzz/fuzz_%.o $(ALL_LIBS)
 	$(call link,$(ALL_PKGS),-lpthread -fsanitize=fuzzer)
 
+# a long campaign: every harness for FUZZ_CAMPAIGN_SECONDS (default in
+# tests/fuzz/campaign.sh), corpus kept in tests/fuzz/corpus/
+fuzz-campaign: fuzz
+	B=$(abspath $(B))/fuzzbuild bash tests/fuzz/campaign.sh
+
+# the kernel as the prover's oracle, a long campaign: N random policies
+# (default 2000) from SEED (default: the time), disagreements shrunk and
+# saved under tests/oracle/cases/
+oracle: all tools
+	python3 tests/oracle/oracle.py run --fpc $(abspath $(B))/fpc --n $(or $(N),2000) \
+		--seed $(or $(SEED),$(shell date +%s))
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/fpc/policies
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/fpc/policies \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 policies/default.fp $(DESTDIR)$(PREFIX)/share/fpc/policies/
+	install -m 0644 docs/man/fpc.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 docs/man/fpc.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 docs/man/fp-apid.8 docs/man/fp-tokend.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 
 clean:
 	rm -rf build

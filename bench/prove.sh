@@ -8,7 +8,8 @@
 # bench/gen_policy writes a policy and bench/prove_time compiles it in
 # memory: load (parse, sema), lower, emit every artifact, and the proof
 # every compile runs (invariants and every trust cell). Times are the
-# process's CPU time in ms, best of 3 runs (1 for S >= 10000). Prints a
+# process's CPU time in ms, best of 3 runs (1 for S >= 10000), and the
+# process's peak resident set in MB. Prints a
 # Markdown table, then the growth exponent in S of the proof and of
 # compile+prove for each V: the least-squares slope of log(time) against
 # log(S) over S >= 100 (smaller tables are all start-up cost).
@@ -24,16 +25,16 @@ sizes=${*:-10 100 1000 10000}
 work=$(mktemp -d "${TMPDIR:-/tmp}/fpc-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-echo "| S | V | rules | classes | load ms | lower ms | emit ms | prove ms | compile+prove ms |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| S | V | rules | classes | load ms | lower ms | emit ms | prove ms | compile+prove ms | peak RSS MB |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for v in 10 100 500; do
 	for s in $sizes; do
 		"$gen" "$s" "$v" >"$work/p.fp" || exit 1
 		rep=3
 		[ "$s" -ge 10000 ] && rep=1
-		read -r load lower emit prove rules classes < <("$run" "$work/p.fp" $rep 2>/dev/null)
+		read -r load lower emit prove rules classes rss < <("$run" "$work/p.fp" $rep 2>/dev/null)
 		total=$(awk -v a="$load" -v b="$lower" -v c="$emit" -v d="$prove" 'BEGIN { printf "%.1f", a + b + c + d }')
-		echo "| $s | $v | $rules | $classes | $load | $lower | $emit | $prove | $total |"
+		echo "| $s | $v | $rules | $classes | $load | $lower | $emit | $prove | $total | $((rss / 1024)) |"
 		echo "$v $s $prove $total" >>"$work/points"
 	done
 done

@@ -8,9 +8,10 @@
  * compile-time proof REPEAT times (default 1) and prints the fastest run of
  * each, in milliseconds of this process's CPU time (the machine is shared:
  * wall time there measures the neighbours), with the ruleset's rule count
- * and the proof's class count, as one line:
+ * the proof's class count and the process's peak resident set (KB, over
+ * every run: the runs free what they allocate), as one line:
  *
- *   load_ms lower_ms emit_ms prove_ms rules classes
+ *   load_ms lower_ms emit_ms prove_ms rules classes peak_rss_kb
  *
  * Exit 1 when the policy does not load or its proof fails.
  */
@@ -19,6 +20,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 
 static double now_ms(void)
@@ -85,6 +87,7 @@ static int run_once(const char *path, double best[4], int *rules, long *classes)
 int main(int argc, char **argv)
 {
 	double best[4] = { 1e18, 1e18, 1e18, 1e18 };
+	struct rusage ru;
 	int repeat = argc > 2 ? atoi(argv[2]) : 1, rules = 0;
 	long classes = 0;
 
@@ -95,7 +98,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < repeat; i++)
 		if (run_once(argv[1], best, &rules, &classes))
 			return 1;
-	printf("%.1f %.1f %.1f %.1f %d %ld\n", best[0], best[1], best[2], best[3],
-	       rules, classes);
+	getrusage(RUSAGE_SELF, &ru);
+	printf("%.1f %.1f %.1f %.1f %d %ld %ld\n", best[0], best[1], best[2], best[3],
+	       rules, classes, ru.ru_maxrss);
 	return 0;
 }

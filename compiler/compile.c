@@ -11,16 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const Artifact artifacts[] = {
-	{ "flashpods.nft", emit_nft_artifact },
-	{ "flashpods.body.nft", emit_nft_body_artifact },
-	{ "nixos.json", emit_nix_artifact },
-	{ "policy.pb", emit_pb_artifact },
-	{ "mounts.json", emit_json_mounts_artifact },
-	{ "privileges.json", emit_json_privileges_artifact },
-};
-const int n_artifacts = sizeof artifacts / sizeof *artifacts;
-
 /* The policy checked, lowered and proved; NULL (diagnostics printed) if not. */
 static Policy *build(const char *path, Ruleset **rs, Buf *report)
 {
@@ -28,6 +18,7 @@ static Policy *build(const char *path, Ruleset **rs, Buf *report)
 	Policy *p = policy_load(path, d);
 
 	if (p) {
+		policy_warnings(p, d);
 		*rs = lower(p);
 		if (prove_policy(p, *rs, d, report) > 0) {
 			diag_flush(d, stderr);	/* quotes p's text: before freeing it */
@@ -98,21 +89,10 @@ int cmd_compile(int argc, char **argv)
 	Policy *p;
 	int rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-o") && i + 1 < argc)
-			dir = argv[++i];
-		else if (argv[i][0] != '-' && !policy)
-			policy = argv[i];
-		else {
-			fprintf(stderr, "fpc: unexpected argument '%s' (see fpc --help)\n",
-				argv[i]);
-			return 2;
-		}
-	}
-	if (!policy) {
-		fprintf(stderr, "fpc: no policy file given (see fpc --help)\n");
+	const DiagOpt opts[] = { { "-o", &dir, NULL }, { NULL, NULL, NULL } };
+
+	if (diag_args(argc, argv, opts, &policy, 1, 1, "POLICY") < 0)
 		return 2;
-	}
 	p = build(policy, &rs, &report);
 	if (!p) {
 		buf_free(&report);
@@ -136,14 +116,13 @@ int cmd_check(int argc, char **argv)
 	Buf report = { 0 };
 	Ruleset *rs;
 	Policy *p;
+	const char *policy;
 
-	if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: fpc check POLICY\n");
+	if (diag_args(argc, argv, NULL, &policy, 1, 1, "POLICY") < 0)
 		return 2;
-	}
-	p = build(argv[1], &rs, &report);
+	p = build(policy, &rs, &report);
 	if (p)
-		printf("%s: ok; %s", argv[1], report.data ? report.data : "\n");
+		printf("%s: ok; %s", policy, report.data ? report.data : "\n");
 	buf_free(&report);
 	policy_free(p);
 	return p ? 0 : 1;

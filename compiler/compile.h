@@ -15,18 +15,13 @@
 
 #include "prove.h"
 
-/* The files `fpc POLICY -o DIR` writes, in write order. */
-typedef struct Artifact {
-	const char *name;	/* file name inside the output directory */
-	/* append the file to out; 0, or -1 after printing why it cannot be */
-	int (*emit)(const Policy *p, const Ruleset *rs, Buf *out);
-} Artifact;
-extern const Artifact artifacts[];
-extern const int n_artifacts;
-
 /* Commands (argv[0] is the command's name); each returns its exit status
  * (0 ok, 1 user error or proof failure, 2 usage error). */
 int cmd_compile(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+
+/* report.c: `fpc report POLICY [-o FILE] [--format html|svg|dot]`, the
+ * trust boundary as one self-contained HTML page, or its graph. */
+int cmd_report(int argc, char **argv);
 
 #endif

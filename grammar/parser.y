@@ -119,15 +119,22 @@ static void decl_add(ParseState *ps, AstStmt *s);
 %token <tok> CONTAINER "container" ENGINE "engine" ROOTLESS "rootless"
 %token <tok> UID "uid" USERNS "userns" NETWORK "network" IMAGE "image"
 %token <tok> CAP_DROP "cap_drop" SECURITY_OPT "security_opt" LABEL "label"
+%token <tok> WIREGUARD "wireguard" LISTEN "listen" PEER "peer" KEY "key"
+%token <tok> ENDPOINT "endpoint" KEEPALIVE "keepalive" ALLOW "allow"
+%token <tok> RSYNCD "rsyncd" MODULE "module" MAX_CONNECTIONS "max_connections"
+%token <tok> SPIRE_PARENT "spire_parent"
 %token <tok> '{' '}' ';' ',' ':' '=' '-'
 
-%type <stmt> decl policy table_stmt source via service trust invariant clause
+%type <stmt> decl policy table_stmt roots_stmt source via service trust invariant clause
 %type <stmt> trust_domain identity privilege priv_stmt mount container
 %type <stmt> c_stmt engine_opts
 %type <stmts> policy_body source_body inv_body priv_body c_body trust_lines
 %type <toks> ifaces addrs names strings words
 %type <tok> iface addr mode mode_opt unit_opt default_opt listen_opt
+%type <tok> egress_l4
 %type <num> range_kw
+%type <stmt> wireguard wg_stmt peer_opts rsyncd rs_stmt spire_parent
+%type <stmts> wg_body rs_body
 %type <pair> ports
 
 %destructor { toks_free($$); } <toks>
@@ -143,6 +150,7 @@ file:
 decl:
 	  policy | source | service | trust | invariant | trust_domain
 	| identity | privilege | mount | container
+	| wireguard | rsyncd | spire_parent
 	| error ';'			{ $$ = NULL; yyerrok; }
 	| error '}'			{ $$ = NULL; yyerrok; }
 	;
@@ -158,12 +166,20 @@ policy:
 policy_body:
 	  %empty			{ $$ = NULL; }
 	| policy_body table_stmt	{ $$ = stmts_push($1, $2); }
+	| policy_body roots_stmt	{ $$ = stmts_push($1, $2); }
 	| policy_body error ';'		{ $$ = $1; yyerrok; }
 	;
 
 table_stmt:
 	  TABLE IDENT IDENT ';'
 		{ $$ = stmt_new(ps, AST_TABLE, @$); $$->a = $2; $$->b = $3; }
+	;
+
+/* mount roots "/var/lib/x", ...; (name checked by sema: "roots") */
+roots_stmt:
+	  MOUNT IDENT strings ';'
+		{ $$ = stmt_new(ps, AST_ROOTS, @$); $$->name = $2;
+		  $$->list = toks_move(ps, $3); }
 	;
 
 /* source NAME { via ...; } */
@@ -225,7 +241,7 @@ addr:
 
 /* service NAME tcp|udp PORT[-PORT] [on ADDR];
  * service NAME unix "PATH" owner USER:GROUP mode MODE;
- * service NAME egress [to ADDRS]; */
+ * service NAME egress [tcp|udp PORT[-PORT]] [to ADDRS]; */
 service:
 	  SERVICE IDENT TCP ports listen_opt ';'
 		{ $$ = stmt_new(ps, AST_SERVICE, @$); $$->name = $2; $$->sub = SVC_TCP;
@@ -241,6 +257,18 @@ service:
 	| SERVICE IDENT EGRESS TO addrs ';'
 		{ $$ = stmt_new(ps, AST_SERVICE, @$); $$->name = $2; $$->sub = SVC_EGRESS;
 		  $$->list = toks_move(ps, $5); }
+	| SERVICE IDENT EGRESS egress_l4 ports ';'
+		{ $$ = stmt_new(ps, AST_SERVICE, @$); $$->name = $2; $$->sub = SVC_EGRESS;
+		  $$->a = $5[0]; $$->b = $5[1]; $$->c = $4; }
+	| SERVICE IDENT EGRESS egress_l4 ports TO addrs ';'
+		{ $$ = stmt_new(ps, AST_SERVICE, @$); $$->name = $2; $$->sub = SVC_EGRESS;
+		  $$->a = $5[0]; $$->b = $5[1]; $$->c = $4; $$->list = toks_move(ps, $7); }
+	;
+
+/* the protocol of an egress service with ports: c.s is "tcp" or "udp" */
+egress_l4:
+	  TCP				{ $$ = $1; $$.s = "tcp"; }
+	| UDP				{ $$ = $1; $$.s = "udp"; }
 	;
 
 ports:
@@ -434,6 +462,77 @@ engine_opts:
 		  $$->b = $3; }
 	;
 
+/* wireguard "IFACE" { listen SERVICE; peer SOURCE key "KEY" [opts]; } */
+wireguard:
+	  WIREGUARD STRING '{' wg_body '}'
+		{ $$ = block(ps, AST_WIREGUARD, @$, $2, $4, @3, @5); }
+	| WIREGUARD STRING '{' wg_body error '}'
+		{ $$ = block(ps, AST_WIREGUARD, @$, $2, $4, @3, @6); yyerrok; }
+	;
+
+wg_body:
+	  %empty			{ $$ = NULL; }
+	| wg_body wg_stmt		{ $$ = stmts_push($1, $2); }
+	| wg_body error ';'		{ $$ = $1; yyerrok; }
+	;
+
+wg_stmt:
+	  LISTEN IDENT ';'
+		{ $$ = stmt_new(ps, AST_WG_LISTEN, @$); $$->name = $2; }
+	| PEER IDENT KEY STRING peer_opts ';'
+		{ $$ = $5; $$->loc = @$; $$->name = $2; $$->a = $4; }
+	;
+
+/* [endpoint "HOST:PORT"] [keepalive SECONDS] [allow ADDR, ...], any order */
+peer_opts:
+	  %empty
+		{ $$ = stmt_new(ps, AST_WG_PEER, @$); }
+	| peer_opts ENDPOINT STRING
+		{ $$ = $1;
+		  if ($$->b.s)
+			  diag_error(ps->d, @2, "the peer's endpoint is given twice");
+		  $$->b = $3; }
+	| peer_opts KEEPALIVE NUMBER
+		{ $$ = $1;
+		  if ($$->c.s)
+			  diag_error(ps->d, @2, "the peer's keepalive is given twice");
+		  $$->c = $3; }
+	| peer_opts ALLOW addrs
+		{ $$ = $1;
+		  if ($$->list.n)
+			  diag_error(ps->d, @2, "the peer's allow list is given twice");
+		  $$->list = toks_move(ps, $3); $$->d = $2; }
+	;
+
+/* rsyncd { service SERVICE; module NAME mount MOUNT; max_connections N; } */
+rsyncd:
+	  RSYNCD '{' rs_body '}'
+		{ $$ = block(ps, AST_RSYNCD, @$, NOTOK, $3, @2, @4); }
+	| RSYNCD '{' rs_body error '}'
+		{ $$ = block(ps, AST_RSYNCD, @$, NOTOK, $3, @2, @5); yyerrok; }
+	;
+
+rs_body:
+	  %empty			{ $$ = NULL; }
+	| rs_body rs_stmt		{ $$ = stmts_push($1, $2); }
+	| rs_body error ';'		{ $$ = $1; yyerrok; }
+	;
+
+rs_stmt:
+	  SERVICE IDENT ';'
+		{ $$ = stmt_new(ps, AST_RS_SERVICE, @$); $$->name = $2; }
+	| MODULE IDENT MOUNT IDENT ';'
+		{ $$ = stmt_new(ps, AST_RS_MODULE, @$); $$->name = $2; $$->a = $4; }
+	| MAX_CONNECTIONS NUMBER ';'
+		{ $$ = stmt_new(ps, AST_RS_MAXCONN, @$); $$->a = $2; }
+	;
+
+/* spire_parent "spiffe://DOMAIN/PATH"; */
+spire_parent:
+	  SPIRE_PARENT STRING ';'
+		{ $$ = stmt_new(ps, AST_SPIRE_PARENT, @$); $$->a = $2; }
+	;
+
 %%
 
 #define YYSTYPE FPSTYPE
@@ -466,7 +565,8 @@ static const char *sym_name(yysymbol_kind_t k, char *buf, size_t n)
 
 static bool sym_is_keyword(yysymbol_kind_t k)
 {
-	return k >= YYSYMBOL_POLICY && k <= YYSYMBOL_LABEL;
+	return (k >= YYSYMBOL_POLICY && k <= YYSYMBOL_LABEL) ||
+	       (k >= YYSYMBOL_WIREGUARD && k <= YYSYMBOL_SPIRE_PARENT);
 }
 
 /* "unexpected X, expected A, B or C", with a guess at what was meant: a

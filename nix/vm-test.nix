@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# nix/vm-test.nix: a NixOS VM test of the module (flake.nix `checks.vm`;
-# needs Nix and KVM). Two machines on one virtual LAN:
+# nix/vm-test.nix: a NixOS VM test of the module (flake.nix
+# `packages.<system>.vm-test`; needs Nix and KVM). Two machines on one virtual LAN:
 #   host    services.flashpods with the default policy, wg0 10.0.0.1/24
 #   laptop  wg0 10.0.0.2/24, the only peer allowed to the API and rsync
 # WireGuard keys are made at boot and exchanged by the test script, so the
@@ -25,11 +25,9 @@
         privateKeyFile = "/etc/wg/key";
         generatePrivateKeyFile = true;
       };
-      # The secrets the operator provides, 0600 root:root as CONTEXT says.
-      environment.etc."flashpods/api-token" = {
-        text = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-        mode = "0600";
-      };
+      # The secrets the operator provides (test values; a real host keeps
+      # them out of the store). The API token is left to the module, which
+      # creates it on fp-apid's first start.
       environment.etc."flashpods/secrets.json" = {
         text = ''{"anthropic_api_key": "test-anthropic", "github_token": "test-github"}'';
         mode = "0600";
@@ -112,6 +110,14 @@
     host.succeed("systemctl show fp-tokend -p NoNewPrivileges | grep -q yes")
     host.succeed("systemctl reload fp-tokend fp-apid")
     host.succeed("systemctl is-active fp-tokend fp-apid")
+
+    # the API token was made on first start: 64 hex characters, 0600, the
+    # daemon's user; the laptop gets it once, here by hand
+    host.succeed("test \"$(stat -c '%a %U' /var/lib/flashpods/api-token)\" = '600 flashpods'")
+    token = host.succeed("cat /var/lib/flashpods/api-token").strip()
+    assert len(token) == 64 and all(ch in "0123456789abcdef" for ch in token), token
+    laptop.succeed(f"curl -sf --max-time 3 -H 'Authorization: Bearer {token}' http://10.0.0.1:8080/jobs")
+    laptop.fail("curl -sf --max-time 3 -H 'Authorization: Bearer 00' http://10.0.0.1:8080/jobs")
 
     # the user has the uid the policy pins; the table proves live
     host.succeed("test $(id -u flashpods) = 990")

@@ -74,3 +74,25 @@ container {
     label "flashpods-job-id" = "{job_id}";
     label "flashpods-job-type" = "{privilege}";
 }
+
+# The layers beside the firewall, derived from the same table.
+# WireGuard: the laptop's peer holds exactly the addresses source laptop
+# trusts on wg0, so 10.0.0.2 there is the laptop's key. The key below is a
+# placeholder (fpc warns while it is): put the laptop's public key here,
+# the output of `wg pubkey < laptop.key`.
+wireguard "wg0" {
+    listen wireguard;
+    peer laptop key "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+}
+
+# rsyncd: the upload module is the directory above mount work's {upload_id};
+# it admits the addresses of the rows that allow rsync, nobody else.
+rsyncd {
+    service rsync;
+    module uploads mount work;
+    max_connections 4;
+}
+
+# SPIRE: the parent ID of the registration entries, the node alias the
+# host's SPIRE agent is registered under (docs/deploying.md).
+spire_parent "spiffe://flashpods.local/host";

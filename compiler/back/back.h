@@ -10,6 +10,7 @@
  *   emit_json.c  Policy -> mounts.json, privileges.json
  *   emit_nix.c   Policy -> nixos.json (what nix/module.nix reads)
  *   dump.c       a loaded bundle -> JSON (`fpc dump`)
+ *   artifacts.c  the table of the files a compile writes
  *
  * May use: front/, common/, runtime/lib/ (the bundle loader checks what
  * emit_pb wrote). Used by: prove/, kernel/ and the driver (compile.c).
@@ -41,7 +42,7 @@ const char *emit_nft_l4proto_name(uint64_t p);
 /* an address of family fam as nft prints it ("10.0.0.1", "fd00::1") */
 void emit_nft_addr(AddrFamily fam, const uint8_t *a, Buf *out);
 /* one value as nft prints it for key (key decides how ints read: ct state
- * bits, protocol names); users unquoted */
+ * bits, protocol names); user names quoted ("list" is a keyword) */
 void emit_nft_value(RsKey key, const RsValue *v, Buf *out);
 /* the nft expression matching key ("tcp dport"): v6 picks ip6 for addresses,
  * l4 ("tcp", "udp", else "th") qualifies ports; NULL for KEY_UNKNOWN */
@@ -78,6 +79,28 @@ void emit_json_out(struct json_t *j, Buf *out);
  * container user and its pinned uid, sockets, tmpfiles directories,
  * daemon paths). */
 int emit_nix_artifact(const Policy *p, const Ruleset *rs, Buf *out);
+
+/* emit_layers.c: the layers beside the firewall. wireguard.conf (`wg
+ * setconf`, no private key) and wireguard.json (the peers for NixOS's
+ * networking.wireguard), rsyncd.conf (the upload module and its
+ * allowlist) and rsyncd.json (the same for services.rsyncd),
+ * spire-entries.json (`spire-server entry create -data`). */
+int emit_wg_conf_artifact(const Policy *p, const Ruleset *rs, Buf *out);
+int emit_wg_json_artifact(const Policy *p, const Ruleset *rs, Buf *out);
+int emit_rsyncd_artifact(const Policy *p, const Ruleset *rs, Buf *out);
+int emit_rsyncd_json_artifact(const Policy *p, const Ruleset *rs, Buf *out);
+int emit_spire_artifact(const Policy *p, const Ruleset *rs, Buf *out);
+
+/* artifacts.c: the files `fpc POLICY -o DIR` writes, in write order (the
+ * driver writes them, `fpc diff` compares them, `fpc report` lists them). */
+typedef struct Artifact {
+	const char *name;	/* file name inside the output directory */
+	const char *what;	/* what it is for, one line */
+	/* append the file to out; 0, or -1 after printing why it cannot be */
+	int (*emit)(const Policy *p, const Ruleset *rs, Buf *out);
+} Artifact;
+extern const Artifact artifacts[];
+extern const int n_artifacts;
 
 /* dump.c: a loaded bundle as JSON (sorted keys, trailing newline);
  * `fpc dump BUNDLE` (exit 1 if the loader refuses it). */

@@ -257,12 +257,11 @@ int cmd_dump(int argc, char **argv)
 	char err[BUNDLE_ERR_MAX];
 	Buf out = { 0 };
 	FpBundle *b;
+	const char *path;
 
-	if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: fpc dump BUNDLE\n");
+	if (diag_args(argc, argv, NULL, &path, 1, 1, "BUNDLE") < 0)
 		return 2;
-	}
-	b = bundle_load_file(argv[1], err, sizeof err);
+	b = bundle_load_file(path, err, sizeof err);
 	if (!b) {
 		fprintf(stderr, "fpc: error: %s\n", err);
 		return 1;

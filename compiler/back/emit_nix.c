@@ -286,29 +286,6 @@ static int socket_dir_mode(int sock_mode)
 	return 0700 | ((sock_mode & 070) ? 050 : 0) | ((sock_mode & 07) ? 05 : 0);
 }
 
-/* True for a directory that is not ours to create or change: "/", any
- * top-level directory (/run, /tmp, /srv ...), and the shared second-level
- * ones. A socket or mount there gets no tmpfiles rule (it would change the
- * owner and mode of a directory the whole system uses). */
-static bool dir_is_shared(const char *path)
-{
-	static const char *const shared[] = {
-		"/var/lib", "/var/log", "/var/cache", "/var/tmp", "/var/spool",
-		"/var/run", "/var/empty", "/run/user", "/run/wrappers",
-		"/run/current-system", "/run/systemd", "/etc/ssl",
-	};
-	const char *second = strchr(path + 1, '/');
-
-	if (!second || second[1] == '\0')
-		return true;
-	if (!strncmp(path, "/usr/", 5) || !strncmp(path, "/nix/", 5))
-		return true;
-	for (size_t i = 0; i < sizeof shared / sizeof *shared; i++)
-		if (!strcmp(path, shared[i]))
-			return true;
-	return false;
-}
-
 /* The tmpfiles.d line creating directory path: `d PATH MODE USER GROUP - -`,
  * the path in double quotes (a backslash before each backslash and double
  * quote) unless it is made of plain characters only; % doubled. */
@@ -349,7 +326,7 @@ static void dir_add(Arena *a, json_t *dirs, json_t *skipped, const char *path,
 		    const char *owner, const char *group, int mode,
 		    const char *why)
 {
-	json_t *list = dir_is_shared(path) ? skipped : dirs, *d;
+	json_t *list = policy_dir_is_shared(path) ? skipped : dirs, *d;
 	size_t i;
 
 	json_array_foreach(list, i, d) {

@@ -8,7 +8,8 @@
  *   input    tcp/udp cells of interface/address rows and of the catch-all
  *            row, in trust-table row order: allow -> accept, deny -> drop.
  *   forward  egress cells of interface/address rows and of the catch-all
- *            row: deny -> drop (optionally only to the egress destinations).
+ *            row: deny -> drop, matching the service's destinations,
+ *            protocol and ports when it has them.
  *   output   every cell of `via user` rows, keyed on `meta skuid`:
  *            tcp/udp cells only for traffic to this host (oifname "lo"),
  *            egress cells only for traffic leaving it (oifname != "lo").
@@ -25,13 +26,21 @@
  *            where the socket owner is no longer known: a user row's allow
  *            cannot lift a deny of a row below that matches there (the
  *            catch-all); its denies are what the output chain adds.
+ *            Egress cells of rows that cover lo (`via from ADDR`) go
+ *            here too, for what local processes send out from ADDR.
  *            The catch-all row's egress cells apply to forwarded traffic
  *            only: the host's own processes keep their way out.
  *
+ * A chain that drops or rejects anything begins with `ct state
+ * established,related accept` (and forward with `ct state invalid drop`):
+ * the rules below decide new connections, replies get back.
+ *
  * A `-` cell adds nothing, so the packet meets the rules of the rows below.
- * An egress allow cell adds nothing either (every chain accepts), unless a
- * row below denies the same egress service in the same chain: then it is an
- * accept rule, so that row order keeps its meaning.
+ * A row's egress cells are emitted most specific first (policy_egress_cmp),
+ * so `forge allow` and `internet deny` in one row mean the forge and nothing
+ * else. An egress allow cell adds nothing (every chain accepts) unless a
+ * deny follows in the same hook, in its row or a row below: then it is an
+ * accept rule, so that specificity and row order keep their meaning.
  *
  * Rows with several interface patterns use an anonymous set; several
  * addresses of one family use a named set (SOURCE_v4, SOURCE_v6, SERVICE_dst_v4
@@ -455,22 +464,46 @@ static Groups row_groups(Lower *L, int r)
 	return gs;
 }
 
-/* The hook a via's egress cells lower into. */
-static RsHook egress_hook(const Via *v)
+/* Does via cover packets local processes send (an interface pattern lo
+ * matches, or only addresses)? Its egress cells then also apply to what
+ * those processes send out. */
+static bool via_covers_lo(const Via *v)
 {
-	return v->kind == VIA_USER ? HOOK_OUTPUT : HOOK_FORWARD;
+	if (v->kind != VIA_NET || !v->n_ifaces)
+		return v->kind == VIA_NET;
+	for (int i = 0; i < v->n_ifaces; i++)
+		if (!strncmp("lo", v->ifaces[i].name, v->ifaces[i].wildcard ?
+			     strlen(v->ifaces[i].name) : 3))
+			return true;
+	return false;
 }
 
-/* Does a row below r deny egress service s through a via of hook h? */
-static bool egress_denied_below(Lower *L, int r, int s, RsHook h)
+/* Does via's egress lower into hook h? Forwarded traffic (forward) for
+ * interface, address and catch-all rows; what local processes send out
+ * (output) for user rows and rows that cover lo. */
+static bool egress_in_hook(const Via *v, RsHook h)
 {
-	for (int r2 = r + 1; r2 < L->p->n_sources; r2++) {
-		const Source *src = L->p->sources[r2];
+	if (h == HOOK_OUTPUT)
+		return v->kind == VIA_USER || via_covers_lo(v);
+	return v->kind != VIA_USER;
+}
 
-		if (policy_cell(L->p, r2, s)->kind != CELL_DENY)
+/* Does row r or a row below it deny an egress service through a via of
+ * hook h? Then an egress allow of row r needs an accept rule, so that the
+ * more specific cell and the upper row keep deciding first. */
+static bool egress_denied_from(Lower *L, int r, RsHook h)
+{
+	for (int r2 = r; r2 < L->p->n_sources; r2++) {
+		const Source *src = L->p->sources[r2];
+		bool deny = false;
+
+		for (int s = 0; s < L->p->n_services && !deny; s++)
+			deny = L->p->services[s]->kind == SVC_EGRESS &&
+				policy_cell(L->p, r2, s)->kind == CELL_DENY;
+		if (!deny)
 			continue;
 		for (int i = 0; i < src->n_vias; i++)
-			if (egress_hook(&src->vias[i]) == h)
+			if (egress_in_hook(&src->vias[i], h))
 				return true;
 	}
 	return false;
@@ -531,19 +564,20 @@ static void lower_user(Lower *L, const Source *src, const Via *via,
 	}
 }
 
-/* One egress rule of via for service s with cell c: matches so far in
- * base, then the source family fam (0: none) and the destinations. With
- * tcp, the rule matches tcp only and a reject answers with a reset. */
+/* One egress rule of via for service s with cell c into hook h: matches
+ * so far in base, then the source family fam (0: none), the destinations,
+ * the service's protocol and ports. tcp: the rule matches tcp only and a
+ * reject answers with a reset. */
 static void egress_rule(Lower *L, const Source *src, const Via *via,
 			const Service *s, const Cell *c, const Matches *base,
-			AddrFamily fam, bool tcp)
+			AddrFamily fam, bool tcp, RsHook h)
 {
-	bool user = via->kind == VIA_USER;
+	bool out = h == HOOK_OUTPUT;
 	RsVerdictKind verdict = c->kind == CELL_ALLOW ? VERDICT_ACCEPT :
-				user ? VERDICT_REJECT : VERDICT_DROP;
+				out ? VERDICT_REJECT : VERDICT_DROP;
 	Group g = { .kind = s->kind, .cell = c->kind, .first = c };
 	Matches ms = matches_copy(L, base);
-	Rules *chain = user ? &L->output : &L->forward;
+	Rules *chain = out ? &L->output : &L->forward;
 
 	vec_push(L->a, &g.svcs, s);
 	if (fam && via->kind == VIA_NET && via->n_addrs > 0)
@@ -554,45 +588,51 @@ static void egress_rule(Lower *L, const Source *src, const Via *via,
 			    arena_printf(L->a, "%s_dst", s->name),
 			    set_comment(L, &s->loc,
 					arena_printf(L->a, "%s destinations", s->name)));
-	if (tcp)
+	if (s->eproto) {
+		RsValue v = val_ports(s);
+
+		add_int(L, &ms, KEY_L4PROTO, (uint64_t)s->eproto);
+		add_match(L, &ms, KEY_DPORT, false, &v, 1, NULL);
+	} else if (tcp) {
 		add_int(L, &ms, KEY_L4PROTO, PROTO_TCP);
+	}
 	add_rule(L, chain, &ms, verdict, src, &g);
-	if (tcp)
+	if (verdict == VERDICT_REJECT && (tcp || s->eproto == PROTO_TCP))
 		chain->v[chain->n - 1].reject = REJECT_TCP_RESET;
 }
 
-/* egress_rule for one family; a user's deny first gets a tcp rule that
- * answers with a reset, then the rule for the rest. */
+/* egress_rule for one family; a reject of any protocol first gets a tcp
+ * rule that answers with a reset, then the rule for the rest. */
 static void egress_rules(Lower *L, const Source *src, const Via *via,
 			 const Service *s, const Cell *c, const Matches *base,
-			 AddrFamily fam)
+			 AddrFamily fam, RsHook h)
 {
-	if (via->kind == VIA_USER && c->kind == CELL_DENY)
-		egress_rule(L, src, via, s, c, base, fam, true);
-	egress_rule(L, src, via, s, c, base, fam, false);
+	if (h == HOOK_OUTPUT && c->kind == CELL_DENY && !s->eproto)
+		egress_rule(L, src, via, s, c, base, fam, true, h);
+	egress_rule(L, src, via, s, c, base, fam, false, h);
 }
 
-/* The egress rules of one via for egress service s (cell c, row r): one
- * per address family the source and destinations have in common. */
+/* The egress rules of one via for egress service s (cell c, row r) in
+ * hook h: one per address family the source and destinations have in
+ * common. An allow is an accept only when a deny follows in the hook. */
 static void lower_egress(Lower *L, int r, const Source *src, const Via *via,
-			 const Service *s, const Cell *c)
+			 const Service *s, const Cell *c, RsHook h)
 {
 	static const AddrFamily fams[] = { FAM_IP4, FAM_IP6 };
 	bool srcaddrs = via->kind == VIA_NET && via->n_addrs > 0;
 	Matches base = { 0 };
 
-	if (c->kind == CELL_NONE ||
-	    (c->kind == CELL_ALLOW &&
-	     !egress_denied_below(L, r, s->index, egress_hook(via))))
+	if (c->kind == CELL_NONE || !egress_in_hook(via, h) ||
+	    (c->kind == CELL_ALLOW && !egress_denied_from(L, r, h)))
 		return;
-	if (via->kind == VIA_USER) {
+	if (via->kind == VIA_USER)
 		match_user(L, &base, via);
-		match_lo(L, &base, true);
-	} else if (via->kind == VIA_NET) {
+	else if (via->kind == VIA_NET && h == HOOK_FORWARD)
 		match_ifaces(L, &base, via);
-	}
+	if (h == HOOK_OUTPUT)
+		match_lo(L, &base, true);
 	if (!srcaddrs && s->n_dests == 0) {
-		egress_rules(L, src, via, s, c, &base, 0);
+		egress_rules(L, src, via, s, c, &base, 0, h);
 		return;
 	}
 	for (int f = 0; f < 2; f++) {
@@ -600,15 +640,42 @@ static void lower_egress(Lower *L, int r, const Source *src, const Via *via,
 			continue;
 		if (s->n_dests > 0 && !has_family(s->dests, s->n_dests, fams[f]))
 			continue;
-		egress_rules(L, src, via, s, c, &base, fams[f]);
+		egress_rules(L, src, via, s, c, &base, fams[f], h);
 	}
+}
+
+/* The egress services of the policy in the order a row's cells decide
+ * (policy_egress_cmp); returns how many. */
+static int egress_order(Lower *L, const Service **out)
+{
+	int n = 0;
+
+	for (int s = 0; s < L->p->n_services; s++) {
+		const Service *v = L->p->services[s];
+		int k = n++;
+
+		if (v->kind != SVC_EGRESS) {
+			n--;
+			continue;
+		}
+		while (k > 0 && policy_egress_cmp(v, out[k - 1]) < 0) {
+			out[k] = out[k - 1];
+			k--;
+		}
+		out[k] = v;
+	}
+	return n;
 }
 
 /* Every rule of row r, in via order. */
 static void lower_row(Lower *L, int r)
 {
+	static const RsHook hooks[] = { HOOK_FORWARD, HOOK_OUTPUT };
 	const Source *src = L->p->sources[r];
 	Groups gs = row_groups(L, r);
+	const Service **eg = arena_alloc(L->a, (size_t)(L->p->n_services + 1) *
+					 sizeof *eg);
+	int n_eg = egress_order(L, eg);
 
 	for (int i = 0; i < src->n_vias; i++) {
 		const Via *via = &src->vias[i];
@@ -624,11 +691,56 @@ static void lower_row(Lower *L, int r)
 		default:
 			BUG("via kind %d", via->kind);
 		}
-		for (int s = 0; s < L->p->n_services; s++)
-			if (L->p->services[s]->kind == SVC_EGRESS)
-				lower_egress(L, r, src, via, L->p->services[s],
-					     policy_cell(L->p, r, s));
+		for (int h = 0; h < 2; h++)
+			for (int k = 0; k < n_eg; k++)
+				lower_egress(L, r, src, via, eg[k],
+					     policy_cell(L->p, r, eg[k]->index),
+					     hooks[h]);
 	}
+}
+
+/* Does the chain drop or reject anything? */
+static bool rules_block(const Rules *rs)
+{
+	for (int i = 0; i < rs->n; i++)
+		if (rs->v[i].verdict == VERDICT_DROP || rs->v[i].verdict == VERDICT_REJECT)
+			return true;
+	return false;
+}
+
+/* The rules of a chain that drops or rejects anything begin with `ct
+ * state established,related accept` (the replies of the connections it
+ * let through, and their ICMP errors, get back whatever the rules below
+ * say about their ports), and in forward `ct state invalid drop` (a
+ * routed packet conntrack cannot place belongs to no allowed connection). */
+static Rules with_conntrack(Lower *L, const Rules *rs, bool invalid)
+{
+	Rules out = { 0 };
+	RsValue v = val_int(2 | 4);
+	Matches ms = { 0 };
+	RsRule r = { .verdict = VERDICT_ACCEPT, .origin_what = "conntrack" };
+
+	if (!rules_block(rs))
+		return *rs;
+	add_match(L, &ms, KEY_CTSTATE, false, &v, 1, NULL);
+	r.matches = ms.v;
+	r.n_matches = ms.n;
+	r.comment = "replies of allowed connections";
+	vec_push(L->a, &out, r);
+	if (invalid) {
+		Matches mi = { 0 };
+
+		v = val_int(1);
+		add_match(L, &mi, KEY_CTSTATE, false, &v, 1, NULL);
+		r.matches = mi.v;
+		r.n_matches = mi.n;
+		r.verdict = VERDICT_DROP;
+		r.comment = "packets of no connection";
+		vec_push(L->a, &out, r);
+	}
+	for (int i = 0; i < rs->n; i++)
+		vec_push(L->a, &out, rs->v[i]);
+	return out;
 }
 
 /* ---- the table ---- */
@@ -668,6 +780,9 @@ Ruleset *lower(const Policy *p)
 	L.file = slash ? slash + 1 : p->file ? p->file : "policy";
 	for (int r = 0; r < p->n_sources; r++)
 		lower_row(&L, r);
+	L.input = with_conntrack(&L, &L.input, false);
+	L.forward = with_conntrack(&L, &L.forward, true);
+	L.output = with_conntrack(&L, &L.output, false);
 	c = base_chain(HOOK_INPUT, &L.input);
 	vec_push(L.a, &chains, c);
 	if (L.forward.n) {

@@ -33,6 +33,7 @@ typedef struct AstCell {
 typedef enum {
 	AST_POLICY,		/* name; body: AST_TABLE */
 	AST_TABLE,		/* a = family, b = table name */
+	AST_ROOTS,		/* name = "roots"; list = directories */
 	AST_SOURCE,		/* name; body: AST_VIA */
 	AST_VIA,		/* sub = ViaKind; list = interfaces, list2 =
 				 * addresses; a = user */
@@ -65,6 +66,15 @@ typedef enum {
 	AST_C_CAP_DROP,		/* list */
 	AST_C_SECOPT,		/* list */
 	AST_C_LABEL,		/* a = key, b = value */
+	AST_WIREGUARD,		/* name = interface (a string); body: AST_WG_* */
+	AST_WG_LISTEN,		/* name = udp service */
+	AST_WG_PEER,		/* name = source; a = key; b = endpoint;
+				 * c = keepalive; d = `allow`, list = its addresses */
+	AST_RSYNCD,		/* body: AST_RS_* */
+	AST_RS_SERVICE,		/* name = tcp service */
+	AST_RS_MODULE,		/* name = module; a = mount */
+	AST_RS_MAXCONN,		/* a = number */
+	AST_SPIRE_PARENT,	/* a = SPIFFE ID */
 } AstKind;
 
 typedef enum { RANGE_CPUS, RANGE_MEMORY, RANGE_TIMEOUT } AstRangeKind;

@@ -46,6 +46,32 @@ void diag_add_source(Diag *d, const char *file, const char *text, size_t len)
 	d->src[d->nsrc++] = (SourceText){ file, text, len };
 }
 
+/* Shorten, in place, every run of more than QUOTE_MAX non-blank bytes of
+ * msg (a name or string from the input, quoted into the message) to its
+ * first QUOTE_MAX - 3 bytes and "...": one bad 20 MB string gives one line. */
+static void shorten_words(char *msg)
+{
+	enum { QUOTE_MAX = 80 };
+	char *w = msg, *r = msg;
+
+	while (*r) {
+		size_t n = strcspn(r, " \n");
+
+		if (n > QUOTE_MAX) {
+			memmove(w, r, QUOTE_MAX - 3);
+			memcpy(w + QUOTE_MAX - 3, "...", 3);
+			w += QUOTE_MAX;
+		} else {
+			memmove(w, r, n);
+			w += n;
+		}
+		r += n;
+		if (*r)
+			*w++ = *r++;
+	}
+	*w = '\0';
+}
+
 void diag_at(Diag *d, DiagLevel level, Loc loc, const char *fmt, ...)
 {
 	va_list ap;
@@ -65,6 +91,7 @@ void diag_at(Diag *d, DiagLevel level, Loc loc, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, (size_t)n + 1, fmt, ap);
 	va_end(ap);
+	shorten_words(msg);
 	if (d->n == d->cap) {
 		d->cap = d->cap ? 2 * d->cap : 16;
 		d->e = realloc(d->e, (size_t)d->cap * sizeof *d->e);
@@ -176,32 +203,34 @@ void diag_flush(Diag *d, FILE *f)
 	d->dropped = 0;
 }
 
-/* Levenshtein distance, capped at 64 characters per side. */
+/* Edit distance with adjacent transpositions counted as one edit
+ * ("dney" is one from "deny"), capped at 64 characters per side. */
 static int distance(const char *a, const char *b)
 {
-	int la = (int)strlen(a), lb = (int)strlen(b), row[65];
+	int la = (int)strlen(a), lb = (int)strlen(b), d[3][65];
 
 	if (la > 64 || lb > 64)
 		return 1000;
 	for (int j = 0; j <= lb; j++)
-		row[j] = j;
+		d[0][j] = j;
 	for (int i = 1; i <= la; i++) {
-		int prev = row[0];
+		int *row = d[i % 3], *up = d[(i - 1) % 3], *up2 = d[(i + 1) % 3];
 
 		row[0] = i;
 		for (int j = 1; j <= lb; j++) {
-			int cur = row[j];
-			int best = prev + (a[i - 1] != b[j - 1]);
+			int best = up[j - 1] + (a[i - 1] != b[j - 1]);
 
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
+			if (up[j] + 1 < best)
+				best = up[j] + 1;
 			if (row[j - 1] + 1 < best)
 				best = row[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    up2[j - 2] + 1 < best)
+				best = up2[j - 2] + 1;
 			row[j] = best;
-			prev = cur;
 		}
 	}
-	return row[lb];
+	return d[la % 3][lb];
 }
 
 const char *diag_suggest(const char *name, const char *const *cands, int n)
@@ -219,4 +248,126 @@ const char *diag_suggest(const char *name, const char *const *cands, int n)
 		}
 	}
 	return pick;
+}
+
+/* ---- the command line ---- */
+
+static const char *usage_line;	/* the running command's, after "fpc " */
+
+void diag_set_usage(const char *usage)
+{
+	usage_line = usage;
+}
+
+int diag_usage(const char *fmt, ...)
+{
+	size_t n = usage_line ? strcspn(usage_line, " ") : 0;
+	va_list ap;
+
+	/* "fpc query: error: ...", or "fpc: error: ..." for `fpc POLICY` */
+	if (n && usage_line[0] >= 'a' && usage_line[0] <= 'z')
+		fprintf(stderr, "fpc %.*s: error: ", (int)n, usage_line);
+	else
+		fputs("fpc: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n", stderr);
+	if (usage_line)
+		fprintf(stderr, "usage: fpc %s\n", usage_line);
+	return 2;
+}
+
+/* The number of entries of a NULL-terminated list. */
+static int list_len(const char *const *l)
+{
+	int n = 0;
+
+	while (l[n])
+		n++;
+	return n;
+}
+
+int diag_unknown_option(const char *opt, const char *const *known)
+{
+	const char *hint = diag_suggest(opt, known, list_len(known));
+
+	if (hint)
+		return diag_usage("unknown option '%s'; did you mean '%s'?", opt, hint);
+	return diag_usage("unknown option '%s'", opt);
+}
+
+int diag_bad_value(const char *opt, const char *val, const char *const *ok)
+{
+	const char *hint = diag_suggest(val, ok, list_len(ok));
+	Buf all = { 0 };
+	int rc;
+
+	for (int i = 0; ok[i]; i++)
+		buf_printf(&all, "%s%s", !i ? "" : ok[i + 1] ? ", " : " or ", ok[i]);
+	if (hint)
+		rc = diag_usage("%s '%s': did you mean '%s'? (%s)", opt, val, hint, all.data);
+	else
+		rc = diag_usage("%s '%s': not %s", opt, val, all.data);
+	buf_free(&all);
+	return rc;
+}
+
+/* The k-th word (0-based) of names, in buf; "arguments" past its end. */
+static const char *nth_name(const char *names, int k, char *buf, size_t size)
+{
+	const char *w = names;
+
+	for (int i = 0; i < k && w; i++) {
+		w = strchr(w, ' ');
+		if (w)
+			w++;
+	}
+	if (!w || !*w)
+		return "arguments";
+	snprintf(buf, size, "%.*s", (int)strcspn(w, " "), w);
+	return buf;
+}
+
+int diag_args(int argc, char **argv, const DiagOpt *opts, const char **pos,
+	      int min, int max, const char *names)
+{
+	const char *known[32];
+	int n = 0, k = 0;
+	bool words = false;	/* after "--" */
+	char name[64];
+
+	for (const DiagOpt *o = opts; o && o->name && k < 31; o++)
+		known[k++] = o->name;
+	known[k] = NULL;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const DiagOpt *o = NULL;
+
+		if (!words && !strcmp(a, "--")) {
+			words = true;
+			continue;
+		}
+		if (words || a[0] != '-' || !a[1]) {
+			if (n == max)
+				return diag_usage("unexpected argument '%s'", a), -1;
+			pos[n++] = a;
+			continue;
+		}
+		for (int j = 0; opts && opts[j].name && !o; j++)
+			if (!strcmp(opts[j].name, a))
+				o = &opts[j];
+		if (!o)
+			return diag_unknown_option(a, known), -1;
+		if (o->flag) {
+			*o->flag = true;
+		} else if (i + 1 >= argc) {
+			return diag_usage("%s needs a value", a), -1;
+		} else {
+			*o->value = argv[++i];
+		}
+	}
+	if (n < min)
+		return diag_usage("missing %s", nth_name(names, n, name, sizeof name)), -1;
+	return n;
 }

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * fmt.c: `fpc fmt POLICY` prints a policy in its normal form.
+ * fmt.c: `fpc fmt POLICY` prints a policy in its normal form; `fpc fmt
+ * --check POLICY...` names the files not in it (exit 1), `fpc fmt -w
+ * POLICY...` rewrites them in place, atomically.
  *
  * The normal form: one statement per line, blocks indented by four spaces,
  * single spaces between words, names (and the SPIFFE IDs and host paths) of
  * consecutive service, identity and mount declarations aligned in columns,
- * the trust table aligned in columns. Comments are kept: a comment on a
+ * the trust table aligned in columns; a source block written on one line
+ * stays on one line, and a run of them is aligned like the declarations.
+ * Comments are kept: a comment on a
  * line of its own stays above what follows it, a comment after code stays
  * after that code, at its old column when it still fits. Blank lines are
  * kept (several become one), except right after '{' and before '}'.
@@ -14,7 +18,10 @@
 #include "front.h"
 #include "ast.h"
 
+#include <errno.h>
 #include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct Fmt {
 	const Ast *ast;
@@ -190,6 +197,28 @@ static void fmt_via(Buf *b, const AstStmt *s)
 	buf_puts(b, ";");
 }
 
+/* Was block s written on one line (`source anyone { via any; }`)? Then it
+ * stays on one line: nothing inside can be a comment, which would have run
+ * to the end of the line. */
+static bool one_line(const AstStmt *s)
+{
+	return s->open.first_line == s->close.first_line;
+}
+
+/* A one-line source after "source NAME" (padded to w's name column in a
+ * run of them): ` { via ...; via ...; }`. */
+static void fmt_source_line(Fmt *F, const AstStmt *s, int next_line, const Widths *w)
+{
+	pad_to(&F->line, F->line.len + (size_t)(w ? w->name - (int)strlen(s->name.s) : 0));
+	buf_puts(&F->line, " {");
+	for (int i = 0; i < s->n_body; i++) {
+		buf_puts(&F->line, " ");
+		fmt_via(&F->line, s->body[i]);
+	}
+	buf_puts(&F->line, " }");
+	end(F, s->close.first_line, next_line);
+}
+
 static void fmt_service(Buf *b, const AstStmt *s, const Widths *w)
 {
 	buf_puts(b, "service ");
@@ -211,6 +240,11 @@ static void fmt_service(Buf *b, const AstStmt *s, const Widths *w)
 		break;
 	case SVC_EGRESS:
 		buf_puts(b, " egress");
+		if (s->c.s) {
+			buf_printf(b, " %s %s", s->c.s, s->a.s);
+			if (s->b.s)
+				buf_printf(b, "-%s", s->b.s);
+		}
 		if (s->list.n) {
 			buf_puts(b, " to ");
 			put_list(b, &s->list, false);
@@ -292,6 +326,24 @@ static void fmt_engine(Buf *b, const AstStmt *s)
 
 /* One trust-table line: a name column of width namew, then the cells in
  * columns of widths colw (the last column unpadded). */
+/* peer SOURCE key "KEY" [endpoint "E"] [keepalive N] [allow ADDRS]; */
+static void fmt_peer(Buf *b, const AstStmt *s)
+{
+	buf_printf(b, "peer %s key ", s->name.s);
+	put_quoted(b, s->a.s);
+	if (s->b.s) {
+		buf_puts(b, " endpoint ");
+		put_quoted(b, s->b.s);
+	}
+	if (s->c.s)
+		buf_printf(b, " keepalive %s", s->c.s);
+	if (s->list.n) {
+		buf_puts(b, " allow ");
+		put_list(b, &s->list, false);
+	}
+	buf_puts(b, ";");
+}
+
 static void fmt_row(Fmt *F, int indent, int line, int next_line, const char *name,
 		    const char *const *cells, int n, int namew, const int *colw)
 {
@@ -372,7 +424,8 @@ static void fmt_stmt(Fmt *F, const AstStmt *s, int indent, int next_line,
 {
 	Buf *b = &F->line;
 	bool blk = s->kind == AST_POLICY || s->kind == AST_SOURCE || s->kind == AST_TRUST ||
-		s->kind == AST_INVARIANT || s->kind == AST_PRIVILEGE || s->kind == AST_CONTAINER;
+		s->kind == AST_INVARIANT || s->kind == AST_PRIVILEGE || s->kind == AST_CONTAINER ||
+		s->kind == AST_WIREGUARD || s->kind == AST_RSYNCD;
 	int last = s->loc.last_line;
 
 	/* comments inside the statement's first line(s) go above it */
@@ -385,7 +438,10 @@ static void fmt_stmt(Fmt *F, const AstStmt *s, int indent, int next_line,
 		return;
 	case AST_SOURCE:
 		buf_printf(b, "source %s", s->name.s);
-		fmt_block(F, s, indent, next_line);
+		if (one_line(s))
+			fmt_source_line(F, s, next_line, w);
+		else
+			fmt_block(F, s, indent, next_line);
 		return;
 	case AST_INVARIANT:
 		buf_printf(b, "invariant %s ", s->name.s);
@@ -405,6 +461,11 @@ static void fmt_stmt(Fmt *F, const AstStmt *s, int indent, int next_line,
 		return;
 	case AST_TABLE:
 		buf_printf(b, "table %s %s;", s->a.s, s->b.s);
+		break;
+	case AST_ROOTS:
+		buf_printf(b, "mount %s ", s->name.s);
+		put_list(b, &s->list, true);
+		buf_puts(b, ";");
 		break;
 	case AST_VIA:
 		fmt_via(b, s);
@@ -473,6 +534,35 @@ static void fmt_stmt(Fmt *F, const AstStmt *s, int indent, int next_line,
 		put_quoted(b, s->b.s);
 		buf_puts(b, ";");
 		break;
+	case AST_WIREGUARD:
+		buf_puts(b, "wireguard ");
+		put_quoted(b, s->name.s);
+		fmt_block(F, s, indent, next_line);
+		return;
+	case AST_WG_LISTEN:
+		buf_printf(b, "listen %s;", s->name.s);
+		break;
+	case AST_WG_PEER:
+		fmt_peer(b, s);
+		break;
+	case AST_RSYNCD:
+		buf_puts(b, "rsyncd");
+		fmt_block(F, s, indent, next_line);
+		return;
+	case AST_RS_SERVICE:
+		buf_printf(b, "service %s;", s->name.s);
+		break;
+	case AST_RS_MODULE:
+		buf_printf(b, "module %s mount %s;", s->name.s, s->a.s);
+		break;
+	case AST_RS_MAXCONN:
+		buf_printf(b, "max_connections %s;", s->a.s);
+		break;
+	case AST_SPIRE_PARENT:
+		buf_puts(b, "spire_parent ");
+		put_quoted(b, s->a.s);
+		buf_puts(b, ";");
+		break;
 	case AST_ROW:
 	default:
 		BUG("statement kind %d", (int)s->kind);
@@ -494,7 +584,8 @@ static int run_widths(const Ast *ast, int i, Widths *w)
 		int len;
 
 		if (s->kind != kind ||
-		    (j > i && s->loc.first_line > ast->decls[j - 1]->loc.last_line + 1))
+		    (j > i && s->loc.first_line > ast->decls[j - 1]->loc.last_line + 1) ||
+		    (kind == AST_SOURCE && !one_line(s)))
 			break;
 		len = (int)strlen(s->name.s);
 		w->name = len > w->name ? len : w->name;
@@ -518,7 +609,7 @@ void fmt_policy(const Ast *ast, const char *text, Buf *out)
 		int next = i + 1 < ast->n_decls ? ast->decls[i + 1]->loc.first_line : INT_MAX;
 
 		if (run == 0 && (s->kind == AST_SERVICE || s->kind == AST_IDENTITY ||
-				 s->kind == AST_MOUNT))
+				 s->kind == AST_MOUNT || (s->kind == AST_SOURCE && one_line(s))))
 			run = run_widths(ast, i, &w);
 		fmt_stmt(&F, s, 0, next, run > 0 ? &w : NULL);
 		if (run > 0)
@@ -528,31 +619,104 @@ void fmt_policy(const Ast *ast, const char *text, Buf *out)
 	buf_free(&F.line);
 }
 
-int cmd_fmt(int argc, char **argv)
+typedef enum { FMT_PRINT, FMT_CHECK, FMT_WRITE } FmtMode;
+
+/* The normal form of the file at path into out, and whether it differs
+ * from the file (*differs); 0, or 1 after printing the file's mistakes. */
+static int fmt_file(const char *path, Buf *out, bool *differs)
 {
-	Arena *a;
-	Diag *d;
-	Ast *ast;
+	Arena *a = arena_new();
+	Diag *d = diag_new();
 	const char *text;
 	size_t len;
-	Buf out = { 0 };
+	Ast *ast = policy_parse_file(path, a, d, &text, &len);
 	int rc = 1;
 
-	if (argc != 2 || (argv[1][0] == '-' && argv[1][1])) {
-		fprintf(stderr, "usage: fpc fmt POLICY\n");
-		return 2;
-	}
-	a = arena_new();
-	d = diag_new();
-	ast = policy_parse_file(argv[1], a, d, &text, &len);
 	if (ast && !diag_errors(d)) {
-		fmt_policy(ast, text, &out);
-		fwrite(out.data ? out.data : "", 1, out.len, stdout);
-		rc = fflush(stdout) == 0 ? 0 : 1;
+		fmt_policy(ast, text, out);
+		*differs = out->len != len || memcmp(out->data ? out->data : "", text, len);
+		rc = 0;
 	}
 	diag_flush(d, stderr);
-	buf_free(&out);
 	diag_free(d);
 	arena_free(a);
+	return rc;
+}
+
+/* Replace the file at path by data atomically: a temporary file beside it
+ * (beside the target of a symbolic link, which stays a link) with the old
+ * file's mode and, where allowed, owner, renamed over it. A reader sees
+ * the old text or the new, never a mix. 0, or 1 with a message. */
+static int rewrite(const char *path, const Buf *data)
+{
+	char *real = realpath(path, NULL), *tmp = NULL;
+	struct stat st;
+	int rc = 1;
+
+	if (!real || stat(real, &st) < 0)
+		fprintf(stderr, "fpc: error: cannot write %s: %s\n", path, strerror(errno));
+	else if (!(tmp = write_temp_file(real, data->data ? data->data : "", data->len)))
+		fprintf(stderr, "fpc: error: cannot write %s: %s\n", path, strerror(errno));
+	else if (chmod(tmp, st.st_mode & 07777) < 0 ||
+		 (chown(tmp, st.st_uid, st.st_gid) < 0 && errno != EPERM) ||
+		 rename(tmp, real) < 0) {
+		fprintf(stderr, "fpc: error: cannot write %s: %s\n", path, strerror(errno));
+		unlink(tmp);
+	} else {
+		rc = 0;
+	}
+	free(tmp);
+	free(real);
+	return rc;
+}
+
+int cmd_fmt(int argc, char **argv)
+{
+	static const char *const opts[] = { "--check", "-w", NULL };
+	FmtMode mode = FMT_PRINT;
+	int n = 0, rc = 0;
+
+	for (int i = 1; i < argc; i++) {
+		const char *o = argv[i];
+		FmtMode m = !strcmp(o, "--check") ? FMT_CHECK : !strcmp(o, "-w") ? FMT_WRITE :
+			FMT_PRINT;
+
+		if (m != FMT_PRINT && mode != FMT_PRINT && m != mode)
+			return diag_usage("--check and -w exclude each other");
+		if (m != FMT_PRINT)
+			mode = m;
+		else if (o[0] == '-' && o[1])
+			return diag_unknown_option(o, opts);
+		else
+			argv[++n] = argv[i];	/* the files, in order */
+	}
+	if (n == 0)
+		return diag_usage("missing POLICY");
+	if (mode == FMT_PRINT && n > 1)
+		return diag_usage("one policy to print ('%s' is a second); --check or -w take several",
+				  argv[2]);
+	/* exit 1: a file that does not parse or cannot be written, and for
+	 * --check one not in normal form */
+	for (int i = 1; i <= n; i++) {
+		Buf out = { 0 };
+		bool differs = false;
+
+		if (fmt_file(argv[i], &out, &differs)) {
+			rc = 1;
+		} else if (mode == FMT_PRINT) {
+			fwrite(out.data ? out.data : "", 1, out.len, stdout);
+			if (fflush(stdout))
+				rc = 1;
+		} else if (differs && mode == FMT_CHECK) {
+			printf("%s\n", argv[i]);
+			rc = 1;
+		} else if (differs) {
+			if (rewrite(argv[i], &out))
+				rc = 1;
+			else
+				printf("%s\n", argv[i]);
+		}
+		buf_free(&out);
+	}
 	return rc;
 }

@@ -41,6 +41,15 @@ Ast *policy_parse_file(const char *path, Arena *a, Diag *d, const char **text,
 		       size_t *len);
 void policy_free(Policy *p);
 
+/* sema_layers.c: queue on d what a compile warns about in a checked policy
+ * (a WireGuard peer whose key is still the all-zero placeholder). */
+void policy_warnings(const Policy *p, Diag *d);
+
+/* sema.c: true for a directory that is not a policy's to create or hand
+ * to the container user ("/", top-level, system and shared directories);
+ * emit_nix writes no tmpfiles rule for one. */
+bool policy_dir_is_shared(const char *path);
+
 /* fmt.c: print the AST normalised (aligned trust table) to out. */
 void fmt_policy(const Ast *ast, const char *text, Buf *out);
 /* `fpc fmt`; returns the exit status (0 ok, 1 user error, 2 usage error). */

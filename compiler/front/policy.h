@@ -81,15 +81,25 @@ typedef struct Service {
 	/* SVC_UNIX: socket path, owner, group, mode. */
 	const char *path, *owner, *group;
 	int mode;
-	/* SVC_EGRESS: destinations (none = everywhere). */
+	/* SVC_EGRESS: destinations (none = everywhere), and the protocol
+	 * (eproto 6 tcp, 17 udp, with ports port_lo..port_hi; 0: any
+	 * protocol and port). */
 	Prefix *dests;
 	int n_dests;
+	int eproto;
 } Service;
 
 /* A network service is one that nftables enforces. */
 static inline bool service_is_network(const Service *s)
 {
 	return s->kind == SVC_TCP || s->kind == SVC_UDP;
+}
+
+/* Services the ruleset decides (and the prover proves on it): network
+ * services on the input hook, egress ones on the forward and output hooks. */
+static inline bool service_on_ruleset(const Service *s)
+{
+	return s->kind != SVC_UNIX;
 }
 
 typedef enum { CELL_NONE, CELL_ALLOW, CELL_DENY } CellKind;
@@ -182,6 +192,43 @@ typedef struct Container {
 	struct Source *source;	/* the trust-table row the jobs are */
 } Container;
 
+/* A WireGuard peer: the source whose packets it sends, its public key, and
+ * the addresses it may send from (its AllowedIPs: exactly that source's
+ * addresses on the interface, sema proves). */
+typedef struct WgPeer {
+	struct Source *source;
+	const char *key;	/* 44 characters of base64, 32 bytes */
+	bool placeholder;	/* the all-zero key: the operator still has to
+				 * put the real one in (fpc warns) */
+	Prefix *allowed;	/* sorted, none overlapping another peer's */
+	int n_allowed;
+	const char *endpoint;	/* "HOST:PORT", or NULL */
+	int keepalive;		/* seconds; 0: off */
+	Loc loc, key_loc;
+} WgPeer;
+
+/* `wireguard "IFACE" { ... }`: a WireGuard interface and its peers. */
+typedef struct WgInterface {
+	const char *name;	/* exact interface name */
+	Loc loc;
+	struct Service *listen;	/* the udp service it listens on */
+	WgPeer *peers;		/* declaration order */
+	int n_peers;
+} WgInterface;
+
+/* `rsyncd { ... }`: the upload daemon's one module. service == NULL: the
+ * policy has no rsyncd block. */
+typedef struct Rsyncd {
+	Loc loc;
+	struct Service *service;	/* the tcp service rsyncd is (port, `on`) */
+	const char *module;
+	Mount *mount;		/* the mount whose {upload_id} it fills */
+	const char *path;	/* that mount's host path above /{upload_id} */
+	int max_connections;	/* 0: no limit */
+	Prefix *hosts_allow;	/* the addresses of the rows allowing service */
+	int n_hosts_allow;
+} Rsyncd;
+
 typedef struct Policy {
 	Arena *arena;
 	const char *file;	/* as given on the command line */
@@ -191,6 +238,10 @@ typedef struct Policy {
 	Loc loc;
 	const char *table_family;	/* "inet" */
 	const char *table_name;		/* "flashpods" */
+	/* the directories mount host paths must be below: `mount roots`, or
+	 * /var/lib/NAME, /tmp/NAME, /run/NAME and /srv (policy_default_roots) */
+	const char **mount_roots;
+	int n_mount_roots;
 	const char *trust_domain;
 	Source **sources;
 	int n_sources;
@@ -207,6 +258,11 @@ typedef struct Policy {
 	Mount *mounts;
 	int n_mounts;
 	Container container;
+	WgInterface *wg;	/* the wireguard block (n_wg is 0 or 1) */
+	int n_wg;
+	Rsyncd rsyncd;
+	const char *spire_parent;	/* SPIRE registration entries' parent ID,
+					 * or NULL */
 } Policy;
 
 static inline Cell *policy_cell(const Policy *p, int src, int svc)
@@ -217,6 +273,13 @@ static inline Cell *policy_cell(const Policy *p, int src, int svc)
 Source *policy_source(const Policy *p, const char *name);
 Service *policy_service(const Policy *p, const char *name);
 Privilege *policy_privilege(const Policy *p, const char *name);
+/* The order in which the egress cells of one row decide (lower.c emits
+ * them so, prove.c proves them so): the more specific first, a < 0 when a
+ * comes before b. A service whose packets are a subset of another's
+ * (fewer destinations, a protocol, fewer ports) always comes first; the
+ * rest by the number of destination addresses, protocol and ports, then
+ * column order. */
+int policy_egress_cmp(const Service *a, const Service *b);
 
 /* The only placeholders templates may hold. */
 extern const char *const policy_placeholders[3];

@@ -230,6 +230,16 @@ static int prefix_cmp(const void *x, const void *y)
 	return c;
 }
 
+bool sema_prefix(Sema *S, const AstTok *t, Prefix *p, bool host_only)
+{
+	return parse_prefix(S, t, p, host_only);
+}
+
+bool sema_prefix_overlap(const Prefix *a, const Prefix *b)
+{
+	return prefix_overlap(a, b);
+}
+
 /* Parse a list of prefixes; report any two that overlap (n log n). */
 static Prefix *prefix_list(Sema *S, const AstList *l, int *n_out)
 {
@@ -368,7 +378,8 @@ bool sema_check_path(Sema *S, const AstTok *t, const char *what, bool templ)
 	return !templ || sema_check_placeholders(S, t);
 }
 
-/* An interface pattern: at most 15 bytes, '*' only at the end, no '/',
+/* An interface pattern: at most 15 bytes with its '*' (what nft and the
+ * kernel take: IFNAMSIZ is 16 with the NUL), '*' only at the end, no '/',
  * ':' or blanks (the kernel's rules for names). */
 static bool parse_iface(Sema *S, const AstTok *t, IfPattern *out)
 {
@@ -394,8 +405,10 @@ static bool parse_iface(Sema *S, const AstTok *t, IfPattern *out)
 				    : "empty interface name");
 		return false;
 	}
-	if (len > 15) {
-		err(S, t->loc, "interface name '%.*s' is longer than 15 bytes", (int)len, s);
+	if (n > IFNAME_MAX_LEN) {
+		err(S, t->loc, wild ? "interface pattern '%.40s' is longer than %d bytes (the kernel's IFNAMSIZ counts the '*' and the NUL)"
+				    : "interface name '%.40s' is longer than %d bytes (the kernel's IFNAMSIZ counts the NUL)",
+		    s, IFNAME_MAX_LEN);
 		return false;
 	}
 	out->name = arena_strndup(S->a, s, len);
@@ -508,6 +521,9 @@ static void collect(Sema *S, const Ast *ast)
 		case AST_IDENTITY: vec_push(S->a, &S->identities, s); break;
 		case AST_PRIVILEGE: vec_push(S->a, &S->privileges, s); break;
 		case AST_MOUNT: vec_push(S->a, &S->mounts, s); break;
+		case AST_WIREGUARD: single(S, &S->wireguard, s, "wireguard block"); break;
+		case AST_RSYNCD: single(S, &S->rsyncd, s, "rsyncd block"); break;
+		case AST_SPIRE_PARENT: single(S, &S->spire_parent, s, "spire_parent"); break;
 		default: BUG("declaration kind %d", (int)s->kind);
 		}
 	}
@@ -515,10 +531,113 @@ static void collect(Sema *S, const Ast *ast)
 
 /* ---- policy block ---- */
 
+/* The words nft 1.0's parser takes as keywords where a table's name
+ * stands, quoted or not (found by loading `table inet WORD` for every word
+ * of nft(8)), sorted for bsearch. */
+static const char *const nft_keywords[] = {
+	"accept", "add", "ah", "all", "and", "arp", "bridge", "cgroup", "chain",
+	"comment", "comp", "constant", "continue", "counter", "cpu", "create", "ct",
+	"day", "dccp", "define", "delete", "describe", "device", "devices", "dnat",
+	"drop", "dst", "dup", "dynamic", "ecn", "element", "elements", "esp",
+	"ether", "exists", "expires", "exthdr", "fib", "flags", "flow", "flowtable",
+	"flush", "frag", "fwd", "get", "goto", "handle", "hbh", "hook", "hour",
+	"ibrname", "icmp", "icmpv6", "igmp", "iif", "iifgroup", "iifname",
+	"iiftype", "include", "index", "inet", "insert", "interval", "ip", "ip6",
+	"ipsec", "jhash", "jump", "limit", "list", "log", "lt", "map", "mark",
+	"masquerade", "meta", "mh", "missing", "monitor", "ne", "netdev", "nftrace",
+	"not", "notrack", "numgen", "obrname", "offload", "oif", "oifgroup",
+	"oifname", "oiftype", "or", "osf", "pkttype", "policy", "position",
+	"priority", "queue", "quota", "random", "redefine", "redirect", "reject",
+	"rename", "replace", "reset", "return", "rt", "rtclassid", "rule",
+	"ruleset", "sctp", "secmark", "set", "size", "skgid", "skuid", "snat",
+	"socket", "srh", "symhash", "synproxy", "table", "tcp", "th", "time",
+	"timeout", "tproxy", "type", "typeof", "udp", "udplite", "undefine",
+	"update", "vlan", "vmap", "xt",
+};
+
+static int cmp_word(const void *k, const void *e)
+{
+	return strcmp(k, *(const char *const *)e);
+}
+
+/* Is s a word nft cannot read as a table's name? */
+static bool nft_keyword(const char *s)
+{
+	return bsearch(s, nft_keywords, sizeof nft_keywords / sizeof *nft_keywords,
+		       sizeof *nft_keywords, cmp_word) != NULL;
+}
+
+/* True for a directory that is not the policy's to create or hand out:
+ * "/", a top-level directory, a system tree (/etc, /usr, /root, /boot,
+ * /proc, /sys, /dev, /bin, /sbin, /lib*, /nix) or a shared second-level
+ * directory (/var/lib, /var/log, /run/user ...). */
+bool policy_dir_is_shared(const char *path)
+{
+	static const char *const system[] = {
+		"/etc", "/usr", "/root", "/boot", "/proc", "/sys", "/dev", "/bin",
+		"/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/nix",
+	};
+	static const char *const shared[] = {
+		"/var/lib", "/var/log", "/var/cache", "/var/tmp", "/var/spool",
+		"/var/run", "/var/empty", "/run/user", "/run/wrappers",
+		"/run/current-system", "/run/systemd", "/etc/ssl",
+	};
+	const char *second = strchr(path + 1, '/');
+
+	if (!second || second[1] == '\0')
+		return true;
+	for (size_t i = 0; i < sizeof system / sizeof *system; i++) {
+		size_t n = strlen(system[i]);
+
+		if (!strncmp(path, system[i], n) && path[n] == '/')
+			return true;
+	}
+	for (size_t i = 0; i < sizeof shared / sizeof *shared; i++)
+		if (!strcmp(path, shared[i]))
+			return true;
+	return false;
+}
+
+/* p->mount_roots from `mount roots` (each an absolute path the policy
+ * may own), or the defaults when the policy block has none. */
+static void sema_roots(Sema *S, const AstStmt *roots)
+{
+	Policy *p = S->p;
+
+	if (!roots) {
+		p->mount_roots = arena_alloc(S->a, 4 * sizeof *p->mount_roots);
+		p->mount_roots[p->n_mount_roots++] = arena_printf(S->a, "/var/lib/%s", p->name);
+		p->mount_roots[p->n_mount_roots++] = arena_printf(S->a, "/tmp/%s", p->name);
+		p->mount_roots[p->n_mount_roots++] = arena_printf(S->a, "/run/%s", p->name);
+		p->mount_roots[p->n_mount_roots++] = "/srv";
+		return;
+	}
+	if (strcmp(roots->name.s, "roots") != 0) {
+		err(S, roots->name.loc, "unknown policy statement 'mount %s': the policy block takes `mount roots \"DIR\", ...;`",
+		    roots->name.s);
+		return;
+	}
+	p->mount_roots = arena_alloc(S->a, (size_t)roots->list.n * sizeof *p->mount_roots);
+	for (int i = 0; i < roots->list.n; i++) {
+		const AstTok *t = &roots->list.v[i];
+		size_t n;
+
+		if (!sema_check_path(S, t, "a mount root", false))
+			continue;
+		if (policy_dir_is_shared(t->s)) {
+			err(S, t->loc, "mount root '%s' is a system or shared directory: name a directory of this policy's own below it",
+			    t->s);
+			continue;
+		}
+		n = strlen(t->s);
+		p->mount_roots[p->n_mount_roots++] = t->s[n - 1] == '/' ? arena_strndup(S->a, t->s, n - 1) : t->s;
+	}
+}
+
 static void sema_policy(Sema *S)
 {
 	Policy *p = S->p;
-	AstStmt *table = NULL;
+	AstStmt *table = NULL, *roots = NULL;
 
 	if (!S->policy) {
 		err(S, file_loc(S), "missing policy block: begin with `policy NAME { table inet NAME; }`");
@@ -527,8 +646,15 @@ static void sema_policy(Sema *S)
 	p->name = S->policy->name.s;
 	p->loc = sema_loc_span(S->policy->loc, S->policy->name.loc);
 	sema_check_name(S, &S->policy->name, "policy");
-	for (int i = 0; i < S->policy->n_body; i++)
-		single(S, &table, S->policy->body[i], "table statement");
+	for (int i = 0; i < S->policy->n_body; i++) {
+		AstStmt *st = S->policy->body[i];
+
+		if (st->kind == AST_ROOTS)
+			single(S, &roots, st, "mount roots statement");
+		else
+			single(S, &table, st, "table statement");
+	}
+	sema_roots(S, roots);
 	if (!table) {
 		err(S, p->loc, "the policy block needs `table inet NAME;`");
 		return;
@@ -537,6 +663,9 @@ static void sema_policy(Sema *S)
 		err(S, table->a.loc, "table family '%s' is not supported: use inet (one table for IPv4 and IPv6)",
 		    table->a.s);
 	sema_check_name(S, &table->b, "table");
+	if (nft_keyword(table->b.s))
+		err(S, table->b.loc, "table name '%s' is an nft keyword, which nft cannot read as a table's name (quoted or not): choose another",
+		    table->b.s);
 	p->table_family = table->a.s;
 	p->table_name = table->b.s;
 }
@@ -650,6 +779,17 @@ static void sema_service(Sema *S, const AstStmt *st, Service *svc)
 		break;
 	case SVC_EGRESS:
 		svc->dests = prefix_list(S, &st->list, &svc->n_dests);
+		if (!st->c.s)
+			break;
+		svc->eproto = !strcmp(st->c.s, "tcp") ? 6 : 17;
+		if (sema_num_in(S, &st->a, 1, 65535, "port", &v))
+			svc->port_lo = svc->port_hi = (int)v;
+		if (st->b.s && sema_num_in(S, &st->b, 1, 65535, "port", &v)) {
+			svc->port_hi = (int)v;
+			if (svc->port_lo > svc->port_hi)
+				err(S, sema_loc_span(st->a.loc, st->b.loc), "port range %s-%s is empty (the first port is above the last)",
+				    st->a.s, st->b.s);
+		}
 		break;
 	default:
 		BUG("service kind %d", st->sub);
@@ -790,8 +930,15 @@ static const char *svc_ports(Sema *S, const Service *s)
 	return arena_printf(S->a, "%s %d-%d", proto, s->port_lo, s->port_hi);
 }
 
+/* What a cell does to its service, as a verb for diagnostics. */
+static const char *cell_verb(CellKind k)
+{
+	return k == CELL_ALLOW ? "allows" : k == CELL_DENY ? "denies" : "leaves to the rows below";
+}
+
 /* Report that row r gives services s1 and s2, whose ports overlap,
- * opposite verdicts; at the cell of the later column. */
+ * different cells (opposite verdicts, or a verdict and '-'); at the cell
+ * of the later column. */
 static void conflict(Sema *S, int r, const Service *s1, const Service *s2)
 {
 	Policy *p = S->p;
@@ -803,21 +950,25 @@ static void conflict(Sema *S, int r, const Service *s1, const Service *s2)
 		s2 = t;
 	}
 	const Cell *c1 = policy_cell(p, r, s1->index), *c2 = policy_cell(p, r, s2->index);
+	bool undecided = c1->kind == CELL_NONE || c2->kind == CELL_NONE;
 
 	err(S, c2->loc, "row '%s' %s '%s' (%s) but %s '%s' (%s), and their ports overlap: "
-	    "the firewall matches ports, so one rule would decide both "
-	    "(give them the same verdict or ports that do not overlap)",
-	    p->sources[r]->name, c1->kind == CELL_ALLOW ? "allows" : "denies",
-	    s1->name, svc_ports(S, s1), c2->kind == CELL_ALLOW ? "allows" : "denies",
-	    s2->name, svc_ports(S, s2));
+	    "the firewall matches ports, so %s "
+	    "(give them the same %s or ports that do not overlap)",
+	    p->sources[r]->name, cell_verb(c1->kind), s1->name, svc_ports(S, s1),
+	    cell_verb(c2->kind), s2->name, svc_ports(S, s2),
+	    undecided ? "this row's rule decides the packets of both" : "one rule would decide both",
+	    undecided ? "cell" : "verdict");
 }
 
 /* Two network services of one protocol whose ports overlap cannot have
- * opposite verdicts in one row: the firewall matches the port (not the
- * listen address), so whichever rule came first would decide both.
+ * different cells in one row (opposite verdicts, or a verdict and '-'):
+ * the firewall matches the port (not the listen address), so whichever
+ * rule came first would decide both, and a row's rule decides the
+ * packets of a service the row leaves to the rows below.
  * Per row, a sweep over the services sorted by protocol and first port
- * keeps, for each verdict, the service reaching the highest port so far:
- * a service overlaps an earlier one of the other verdict exactly when it
+ * keeps, for each cell kind, the service reaching the highest port so far:
+ * a service overlaps an earlier one of another kind exactly when it
  * overlaps that one. Linear in the size of the table after one sort. */
 static void table_conflicts(Sema *S)
 {
@@ -838,11 +989,13 @@ static void table_conflicts(Sema *S)
 
 			if (i > 0 && v[i]->kind != v[i - 1]->kind)
 				memset(reach, 0, sizeof reach);
-			if (k == CELL_NONE)
-				continue;
-			o = reach[k == CELL_ALLOW ? CELL_DENY : CELL_ALLOW];
-			if (o && o->port_hi >= v[i]->port_lo)
-				conflict(S, r, o, v[i]);
+			for (int ok = CELL_NONE; ok <= CELL_DENY; ok++) {
+				o = reach[ok];
+				if ((CellKind)ok != k && o && o->port_hi >= v[i]->port_lo) {
+					conflict(S, r, o, v[i]);
+					break;
+				}
+			}
 			if (!reach[k] || reach[k]->port_hi < v[i]->port_hi)
 				reach[k] = v[i];
 		}
@@ -907,27 +1060,63 @@ static int lo_row(const Sema *S, int s)
 	return -1;
 }
 
+/* Can a packet of via v reach service x (a listen address of the other
+ * family leaves none)? */
+static bool via_meets_service(const Via *v, const Service *x);
+
+/* The first row below the catch-all-of-lo rule that denies network
+ * service s to packets arriving on lo: a row with a via that covers lo
+ * (no interface, or lo's; any addresses) whose cell denies s, above the
+ * first row that decides s for every packet on lo. -1 if none. */
+static int lo_deny_row(const Sema *S, int s)
+{
+	const Policy *p = S->p;
+
+	for (int r = 0; r < p->n_sources; r++) {
+		const Source *src = p->sources[r];
+		CellKind k = policy_cell(p, r, s)->kind;
+		bool covers = false, all = false;
+
+		if (k == CELL_NONE)
+			continue;
+		for (int i = 0; i < src->n_vias; i++) {
+			const Via *v = &src->vias[i];
+
+			if (via_takes_all_lo(v) || (via_covers_lo(v) && via_meets_service(v, p->services[s]))) {
+				covers = true;
+				all = all || via_takes_all_lo(v);
+			}
+		}
+		if (covers && k == CELL_DENY)
+			return r;
+		if (all)
+			return -1;
+	}
+	return -1;
+}
+
 /* A `via user` row's allow of a tcp/udp service is an accept rule on the
  * output hook; the connection then arrives on lo, where the input hook no
- * longer knows its owner. If the row deciding every packet on lo (the
- * catch-all, usually) denies the service there, nothing can let the
- * user's connection through: refuse the table rather than emit a rule
- * that cannot work. */
+ * longer knows its owner. If a row that covers lo (the catch-all, or a
+ * row with no interface, whatever its addresses) denies the service there
+ * before a row decides it for all of lo, the user's connections from those
+ * addresses are dropped on input: nothing can let them through, so refuse
+ * the table rather than emit a rule that cannot work. */
 static void table_user_allows(Sema *S)
 {
 	Policy *p = S->p;
 
 	for (int s = 0; S->n_user_rows && s < p->n_services; s++) {
-		int lo = service_is_network(p->services[s]) ? lo_row(S, s) : -1;
+		int lo = service_is_network(p->services[s]) ? lo_deny_row(S, s) : -1;
 
-		if (lo < 0 || policy_cell(p, lo, s)->kind != CELL_DENY)
+		if (lo < 0)
 			continue;
 		for (int k = 0; k < S->n_user_rows; k++) {
 			int r = S->user_rows[k];
 			const Source *src = p->sources[r];
 			const Via *user = S->row_user[r];
 
-			if (policy_cell(p, r, s)->kind != CELL_ALLOW)
+			if (policy_cell(p, r, s)->kind != CELL_ALLOW || r == lo)
 				continue;
 			err(S, policy_cell(p, r, s)->loc, "row '%s' allows '%s' to processes of user %s, but row '%s' "
 			    "(line %d) denies it on lo, where their connections arrive with no owner to tell them apart; "
@@ -1155,6 +1344,9 @@ Policy *sema(Arena *a, Diag *d, const Ast *ast, const char *file,
 	sema_privileges(&S);
 	sema_identities(&S);
 	sema_container(&S);
+	sema_wireguard(&S);
+	sema_rsyncd(&S);
+	sema_spire(&S);
 	return diag_errors(d) > errs ? NULL : p;
 }
 
@@ -1172,6 +1364,35 @@ Service *policy_service(const Policy *p, const char *name)
 		if (!strcmp(p->services[i]->name, name))
 			return p->services[i];
 	return NULL;
+}
+
+/* How many packets an egress service covers, for ordering: destination
+ * addresses first (all of them when it has none), then any protocol above
+ * one, then the number of ports. */
+static void egress_measure(const Service *v, double m[3])
+{
+	m[0] = v->n_dests ? 0 : 1e300;
+	for (int i = 0; i < v->n_dests; i++) {
+		double n = 1;
+
+		for (int b = v->dests[i].len; b < (v->dests[i].fam == FAM_IP4 ? 32 : 128); b++)
+			n *= 2;
+		m[0] += n;
+	}
+	m[1] = v->eproto ? 0 : 1;
+	m[2] = v->eproto ? v->port_hi - v->port_lo + 1 : 65536;
+}
+
+int policy_egress_cmp(const Service *a, const Service *b)
+{
+	double ma[3], mb[3];
+
+	egress_measure(a, ma);
+	egress_measure(b, mb);
+	for (int i = 0; i < 3; i++)
+		if (ma[i] != mb[i])
+			return ma[i] < mb[i] ? -1 : 1;
+	return a->index - b->index;
 }
 
 Privilege *policy_privilege(const Policy *p, const char *name)

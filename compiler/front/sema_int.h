@@ -30,6 +30,7 @@ typedef struct Sema {
 	const char *file;
 	Policy *p;
 	AstStmt *policy, *trust, *trust_domain, *container;
+	AstStmt *wireguard, *rsyncd, *spire_parent;
 	StmtVec sources, services, invariants, identities, privileges, mounts;
 	Source *src_decl;	/* sources in declaration order */
 	Service *svc_decl;
@@ -46,6 +47,7 @@ typedef struct Sema {
 
 enum {
 	NAME_MAX_LEN = 63,	/* names become nft set names and bundle keys */
+	IFNAME_MAX_LEN = 15,	/* IFNAMSIZ less the NUL, a pattern's '*' included */
 	PATH_MAX_LEN = 1024,
 	TEXT_MAX_LEN = 4096,
 };
@@ -110,5 +112,21 @@ void sema_identities(Sema *S);
 
 /* resolve the container profile. */
 void sema_container(Sema *S);
+
+/* sema_layers.c: the WireGuard interfaces, with the proof that each
+ * trusted address is one peer's key (after the trust table). */
+void sema_wireguard(Sema *S);
+
+/* the rsyncd block and its allowlist (after the table and the container). */
+void sema_rsyncd(Sema *S);
+
+/* SPIRE: the parent ID, and every identity's selectors against the
+ * workload attestors' documented forms (after the identities). */
+void sema_spire(Sema *S);
+
+/* sema.c, for sema_layers.c: ADDR[/LEN] into p (host bits zero; host_only:
+ * no prefix), reported if not; whether two prefixes overlap. */
+bool sema_prefix(Sema *S, const AstTok *t, Prefix *p, bool host_only);
+bool sema_prefix_overlap(const Prefix *a, const Prefix *b);
 
 #endif

@@ -16,6 +16,26 @@ static MountMode mode_of(const AstTok *t)
 	return !t->s ? MODE_UNSET : !strcmp(t->s, "ro") ? MODE_RO : MODE_RW;
 }
 
+/* A mount's host path must be strictly below one of the policy's mount
+ * roots (fpc makes its directories the container user's). */
+static void check_under_roots(Sema *S, const Mount *m, const AstTok *host)
+{
+	const Policy *p = S->p;
+	Buf roots = { 0 };
+
+	for (int i = 0; i < p->n_mount_roots; i++) {
+		size_t n = strlen(p->mount_roots[i]);
+
+		if (!strncmp(host->s, p->mount_roots[i], n) && host->s[n] == '/' && host->s[n + 1])
+			return;
+	}
+	for (int i = 0; i < p->n_mount_roots; i++)
+		buf_printf(&roots, "%s%s", i ? ", " : "", p->mount_roots[i]);
+	err(S, host->loc, "mount '%s': host path '%.80s' is outside the policy's mount roots (%s): move it below one, or declare its directory with `mount roots \"DIR\";` in the policy block",
+	    m->name, host->s, roots.len ? roots.data : "none");
+	buf_free(&roots);
+}
+
 void sema_mounts(Sema *S)
 {
 	Policy *p = S->p;
@@ -37,7 +57,8 @@ void sema_mounts(Sema *S)
 		if ((old = sema_map_put(&S->mount_map, m->name, m)))
 			sema_duplicate(S, st->name.loc, "mount", m->name, old->loc);
 		if (st->sub == 0) {
-			sema_check_path(S, &st->a, "a mount's host path", true);
+			if (sema_check_path(S, &st->a, "a mount's host path", true))
+				check_under_roots(S, m, &st->a);
 			sema_check_path(S, &st->b, "a mount's target", false);
 			m->host = st->a.s;
 			m->target = st->b.s;

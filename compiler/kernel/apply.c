@@ -282,14 +282,6 @@ static int commit(NlSock *s, NlBatch *b, Diag *d)
 	return rc < 0 ? 1 : 0;
 }
 
-/* The usage line; exit status 2. */
-static int usage(void)
-{
-	fprintf(stderr, "usage: fpc apply DIR|POLICY [--netns NAME] [--confirm-timeout S]\n"
-		"       fpc apply --confirm [--netns NAME]\n");
-	return 2;
-}
-
 /* The proven ruleset of the policy at path (in p's arena), or NULL; d
  * keeps the policy's text to quote when the kernel refuses a rule. */
 static Ruleset *build(const char *path, Diag *d, Policy **pp)
@@ -433,37 +425,26 @@ out:
 
 int cmd_apply(int argc, char **argv)
 {
-	const char *arg = NULL, *netns = NULL;
+	const char *arg = NULL, *netns = NULL, *timeout = NULL, *why = NULL;
 	bool do_confirm = false;
-	int timeout_s = 0;
+	int timeout_s = 0, n;
+	const DiagOpt opts[] = {
+		{ "--netns", &netns, NULL }, { "--confirm-timeout", &timeout, NULL },
+		{ "--confirm", NULL, &do_confirm }, { NULL, NULL, NULL },
+	};
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--netns") && i + 1 < argc) {
-			netns = argv[++i];
-		} else if (!strcmp(argv[i], "--confirm-timeout") && i + 1 < argc) {
-			const char *why;
-			long v = (long)parse_num(argv[++i], 1, 86400, &why);
-
-			if (why) {
-				fprintf(stderr, "fpc: --confirm-timeout takes 1..86400 seconds\n");
-				return 2;
-			}
-			timeout_s = (int)v;
-		} else if (!strcmp(argv[i], "--confirm")) {
-			do_confirm = true;
-		} else if (argv[i][0] != '-' && !arg) {
-			arg = argv[i];
-		} else {
-			return usage();
-		}
-	}
-	if (netns && (strchr(netns, '/') || !*netns || strlen(netns) > 64)) {
-		fprintf(stderr, "fpc: bad namespace name '%s'\n", netns);
+	if ((n = diag_args(argc, argv, opts, &arg, 0, 1, "DIR|POLICY")) < 0)
 		return 2;
-	}
+	if (timeout && (timeout_s = (int)parse_num(timeout, 1, 86400, &why), why))
+		return diag_usage("--confirm-timeout '%s' %s (1 to 86400 seconds)", timeout, why);
+	if (netns && (strchr(netns, '/') || !*netns || strlen(netns) > 64))
+		return diag_usage("--netns '%s': not a namespace name (no '/', at most 64 characters)",
+				  netns);
+	if (do_confirm && (arg || timeout))
+		return diag_usage("--confirm takes no %s", arg ? "policy" : "--confirm-timeout");
 	if (do_confirm)
-		return arg || timeout_s ? usage() : confirm(netns);
-	if (!arg)
-		return usage();
+		return confirm(netns);
+	if (!n)
+		return diag_usage("missing DIR|POLICY");
 	return apply(arg, netns, timeout_s);
 }

@@ -209,13 +209,6 @@ static int drift(Arena *a, const Lines *got, char *exp_text, Buf *out)
 	return n;
 }
 
-/* The usage line; exit status 2. */
-static int usage(void)
-{
-	fprintf(stderr, "usage: fpc verify-live POLICY [--netns NAME]\n");
-	return 2;
-}
-
 int cmd_verify_live(int argc, char **argv)
 {
 	const char *path = NULL, *netns = NULL;
@@ -229,16 +222,10 @@ int cmd_verify_live(int argc, char **argv)
 	ProveOpts o = { .what = "the kernel" };
 	int rc = 1, prc = 0, ndrift = 0;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--netns") && i + 1 < argc)
-			netns = argv[++i];
-		else if (argv[i][0] != '-' && !path)
-			path = argv[i];
-		else
-			return usage();
-	}
-	if (!path)
-		return usage();
+	const DiagOpt opts[] = { { "--netns", &netns, NULL }, { NULL, NULL, NULL } };
+
+	if (diag_args(argc, argv, opts, &path, 1, 1, "POLICY") < 0)
+		return 2;
 	d = diag_new();
 	p = policy_load(path, d);
 	diag_free(d);

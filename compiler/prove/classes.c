@@ -748,6 +748,17 @@ void space_add_policy(Space *sp, const Policy *p)
 	for (int i = 0; i < p->n_services; i++) {
 		const Service *v = p->services[i];
 
+		if (v->kind == SVC_EGRESS) {
+			for (int k = 0; k < v->n_dests; k++)
+				axis_add_prefix(sp, D_DADDR, &v->dests[k]);
+			if (v->eproto) {
+				axis_add_int(sp, D_L4PROTO, (uint64_t)v->eproto,
+					     (uint64_t)v->eproto);
+				axis_add_int(sp, D_DPORT, (uint64_t)v->port_lo,
+					     (uint64_t)v->port_hi);
+			}
+			continue;
+		}
 		if (!service_is_network(v))
 			continue;
 		axis_add_int(sp, D_DPORT, (uint64_t)v->port_lo, (uint64_t)v->port_hi);
@@ -779,8 +790,29 @@ void space_add_packet(Space *sp, const Packet *pkt)
 		name_pin(sp, pkt->group, pkt->gid, true);
 }
 
+/* Give the fields of a pair (source and destination, in and out) the same
+ * atoms, so that their classes are the same and a reply's box is the
+ * original's with the pair swapped (prove.c, reply_box). */
+static void axis_mirror(Space *sp, Dim a, Dim b)
+{
+	Axis *x = &sp->ax[a], *y = &sp->ax[b];
+	int nx = x->atoms.n, ny = y->atoms.n, ix = x->ifatoms.n, iy = y->ifatoms.n;
+
+	for (int i = 0; i < ny; i++)
+		vec_push(sp->arena, &x->atoms, y->atoms.v[i]);
+	for (int i = 0; i < nx; i++)
+		vec_push(sp->arena, &y->atoms, x->atoms.v[i]);
+	for (int i = 0; i < iy; i++)
+		vec_push(sp->arena, &x->ifatoms, y->ifatoms.v[i]);
+	for (int i = 0; i < ix; i++)
+		vec_push(sp->arena, &y->ifatoms, x->ifatoms.v[i]);
+}
+
 void space_seal(Space *sp)
 {
+	axis_mirror(sp, D_IIF, D_OIF);
+	axis_mirror(sp, D_SADDR, D_DADDR);
+	axis_mirror(sp, D_SPORT, D_DPORT);
 	for (int d = 0; d < D_N; d++)
 		axis_seal(&sp->ax[d]);
 	sp->sealed = true;
@@ -846,6 +878,16 @@ const ISet *sp_all(Space *sp, Dim d)
 	default:
 		BUG("field %d", (int)d);
 	}
+}
+
+const ISet *sp_ifs_but_lo(Space *sp, Dim d)
+{
+	return iset_minus(sp, sp_all(sp, d), sp_ifname(sp, d, "lo"));
+}
+
+const ISet *sp_any_owner(Space *sp, Dim d)
+{
+	return sp_int(sp, d, 0, ID_ABSENT);
 }
 
 const ISet *sp_absent(Space *sp, Dim d)

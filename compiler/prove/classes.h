@@ -68,6 +68,10 @@ const ISet *sp_addr(Space *sp, Dim d, AddrFamily fam, const uint8_t *addr);
 const ISet *sp_ifpatterns(Space *sp, Dim d, const IfPattern *ifs, int n);
 const ISet *sp_ifname(Space *sp, Dim d, const char *name);
 const ISet *sp_absent(Space *sp, Dim d);	/* D_SKUID/D_SKGID: no socket */
+/* D_IIF/D_OIF: every interface name but lo (and not "", no interface). */
+const ISet *sp_ifs_but_lo(Space *sp, Dim d);
+/* D_SKUID/D_SKGID: every uid or gid, and no socket. */
+const ISet *sp_any_owner(Space *sp, Dim d);
 bool iset_empty(const ISet *s);
 /* The classes in both a and b. */
 const ISet *iset_meet(Space *sp, const ISet *a, const ISet *b);

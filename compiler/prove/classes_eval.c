@@ -453,7 +453,7 @@ void space_box_of_packet(Space *sp, const Packet *pkt, Box *b)
 
 	b->path = pkt->path;
 	b->d[D_IIF] = sp_ifname(sp, D_IIF, local ? "" : pkt->iifname);
-	b->d[D_OIF] = sp_ifname(sp, D_OIF, local ? pkt->oifname : "");
+	b->d[D_OIF] = sp_ifname(sp, D_OIF, pkt->path == PKT_NET ? "" : pkt->oifname);
 	b->d[D_NFPROTO] = sp_int(sp, D_NFPROTO, (uint64_t)nfp, (uint64_t)nfp);
 	b->d[D_L4PROTO] = sp_int(sp, D_L4PROTO, (uint64_t)pkt->l4proto,
 				 (uint64_t)pkt->l4proto);
@@ -517,12 +517,14 @@ void space_packet_of_box(Space *sp, const Box *b, Packet *pkt)
 	pref = example_addr(D_DADDR, fam);
 	k = box_key_pref(sp, b, D_DADDR, &pref);
 	key_to_addr(&k, &fam, pkt->daddr);
-	k = box_key(sp, b, D_L4PROTO);
+	pref = key_int(6);	/* tcp when the box has it */
+	k = box_key_pref(sp, b, D_L4PROTO, &pref);
 	pkt->l4proto = (int)key_to_int(&k);
 	pref = key_int(40000);
 	k = box_key_pref(sp, b, D_SPORT, &pref);
 	pkt->sport = (int)key_to_int(&k);
-	k = box_key(sp, b, D_DPORT);
+	pref = key_int(443);	/* rather than port 0 when the box has it */
+	k = box_key_pref(sp, b, D_DPORT, &pref);
 	pkt->dport = (int)key_to_int(&k);
 	k = box_key(sp, b, D_SKUID);
 	v = key_to_int(&k);
@@ -537,7 +539,7 @@ void space_packet_of_box(Space *sp, const Box *b, Packet *pkt)
 	pkt->group = pkt->gid >= 0 ? id_name(sp, pkt->gid, true) : NULL;
 	if (pkt->path == PKT_NET)
 		pkt->oifname = "";
-	else
+	else if (pkt->path == PKT_LOCAL)
 		pkt->iifname = "";
 }
 
@@ -563,7 +565,7 @@ typedef struct Item {
 	int hops;		/* jumps and gotos taken */
 } Item;
 
-typedef enum { VIEW_NETIN, VIEW_OUT, VIEW_LOIN } View;
+typedef enum { VIEW_NETIN, VIEW_OUT, VIEW_LOIN, VIEW_FWD, VIEW_N } View;
 
 typedef struct Stage {
 	RsHook hook;
@@ -576,6 +578,10 @@ static const Stage net_path[] = {
 static const Stage local_path[] = {
 	{ HOOK_OUTPUT, VIEW_OUT }, { HOOK_POSTROUTING, VIEW_OUT },
 	{ HOOK_PREROUTING, VIEW_LOIN }, { HOOK_INPUT, VIEW_LOIN },
+};
+static const Stage fwd_path[] = {
+	{ HOOK_PREROUTING, VIEW_NETIN }, { HOOK_FORWARD, VIEW_FWD },
+	{ HOOK_POSTROUTING, VIEW_FWD },
 };
 
 typedef struct Eval {
@@ -592,7 +598,7 @@ typedef struct Eval {
 	bool stop;
 	Item *stack;
 	int n, cap;
-	int fix[3][D_N];	/* per view: the class a field is fixed to, or -1 */
+	int fix[VIEW_N][D_N];	/* per view: the class a field is fixed to, or -1 */
 	const ISet *lo_set;	/* D_OIF classes of "lo" */
 } Eval;
 
@@ -744,8 +750,9 @@ static bool take(Eval *e, Item *it, const CRule *cr, RsHook hook,
  * (which is pushed to run later). */
 static void run(Eval *e, Item *it)
 {
-	const Stage *path = it->b.path == PKT_NET ? net_path : local_path;
-	int n_stages = it->b.path == PKT_NET ? 2 : 4;
+	const Stage *path = it->b.path == PKT_NET ? net_path :
+		it->b.path == PKT_FWD ? fwd_path : local_path;
+	int n_stages = it->b.path == PKT_NET ? 2 : it->b.path == PKT_FWD ? 3 : 4;
 
 	if (!run_excl(e, it))
 		return;
@@ -877,9 +884,11 @@ long space_eval_ix(Space *sp, const CRuleset *crs, const Box *b,
 	e.n_extra = n_extra;
 	e.fn = fn;
 	e.ctx = ctx;
-	for (int v = 0; v < 3; v++)
+	for (int v = 0; v < VIEW_N; v++)
 		for (int d = 0; d < D_N; d++)
 			e.fix[v][d] = -1;
+	e.fix[VIEW_FWD][D_SKUID] = sp->ax[D_SKUID].n - 1;
+	e.fix[VIEW_FWD][D_SKGID] = sp->ax[D_SKGID].n - 1;
 	e.fix[VIEW_NETIN][D_OIF] = 0;
 	e.fix[VIEW_NETIN][D_SKUID] = sp->ax[D_SKUID].n - 1;
 	e.fix[VIEW_NETIN][D_SKGID] = sp->ax[D_SKGID].n - 1;

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * diff.c: `fpc diff OLD.fp NEW.fp [--format text|json]`.
+ * diff.c: `fpc diff OLD.fp NEW.fp [--format text|json|markdown]`: what a
+ * change of policy changes, for review and for CI. Provenance never
+ * counts: file names, line numbers, comments and white space.
  *
+ * 0. The new policy is proved first; a failed invariant is said before
+ *    anything else, with its counterexample, and the exit status is 2.
  * 1. Trust cells as the rulesets decide them. For every source and tcp/udp
  *    service both policies have, the packets of the source (its vias in
  *    either policy) to the service are evaluated on the old and on the new
@@ -9,16 +13,22 @@
  *    differently. Packets a row above claims (one with a cell in the
  *    column, in either policy) are that row's, as in the prover, and are
  *    not counted again below it; when rows were reordered every row
- *    counts all its packets, so no changed packet goes unreported. A cell reads "allow" (every packet accepted), "deny"
- *    (none) or "partial", so a widened `via` shows up even where the table
- *    text did not change. When a service moved (port, protocol or `on`
- *    address), each class of packets to the old service is compared with
- *    the same packets sent to the new one.
+ *    counts all its packets, so no changed packet goes unreported. A cell
+ *    reads "allow" (every packet accepted), "deny" (none) or "partial", so
+ *    a widened `via` shows up even where the table text did not change.
+ *    When a service moved (port, protocol or `on` address), each class of
+ *    packets to the old service is compared with the same packets sent to
+ *    the new one.
  * 2. Sources, services, identities, privileges, mounts and invariants
  *    added, removed or changed (compared by a canonical description).
- * 3. A unified diff (Myers) of the two flashpods.nft texts.
+ * 3. The artifacts a compile writes, compared without provenance (the
+ *    rule and set comments' "FILE:LINE ", the header naming the file, the
+ *    bundle's hash of the source text).
+ * 4. A unified diff (Myers) of the two flashpods.nft texts without
+ *    provenance: the rules compared as the kernel holds them.
  *
- * Exit status: 0 nothing changed, 1 something did, 2 error.
+ * Exit status: 0 nothing of meaning changed, 1 a cell, an entity or an
+ * artifact did, 2 an error or a new policy that fails an invariant.
  */
 #include "classes.h"
 
@@ -26,7 +36,7 @@
 
 /* ---- canonical descriptions ---- */
 
-static void describe_source(const Source *s, Buf *out)
+void describe_source(const Source *s, Buf *out)
 {
 	for (int i = 0; i < s->n_vias; i++) {
 		const Via *v = &s->vias[i];
@@ -56,6 +66,11 @@ static void describe_source(const Source *s, Buf *out)
 			BUG("via kind %d", (int)v->kind);
 		}
 	}
+}
+
+void describe_service(const Service *v, Buf *out)
+{
+	prove_print_service(v, true, out);
 }
 
 static const char *mode_word(MountMode m)
@@ -150,7 +165,7 @@ static void collect(const Policy *p, Kind k, Arena *a, Entities *out)
 			break;
 		case K_SERVICE:
 			e.name = p->services[i]->name;
-			prove_print_service(p->services[i], true, &b);
+			describe_service(p->services[i], &b);
 			break;
 		case K_IDENTITY:
 			e.name = p->identities[i].name;
@@ -587,75 +602,221 @@ static bool unified_diff(const char *old_name, const char *old,
 	return any;
 }
 
+/* ---- provenance ---- */
+
+/* The "FILE:LINE " that starts the comment at s (just after `comment "`),
+ * or 0: its length. FILE is the policy's base name, which may hold blanks
+ * and colons but no '"' (lower.c replaces them); the comment's text after
+ * it (names, "->", ",") holds no ':'. */
+static size_t provenance_len(const char *s)
+{
+	for (const char *c = s; *c && *c != '"' && *c != '\n'; c++) {
+		const char *d = c + 1;
+
+		if (*c != ':' || c == s)
+			continue;
+		while (*d >= '0' && *d <= '9')
+			d++;
+		if (d > c + 1 && *d == ' ')
+			return (size_t)(d + 1 - s);
+	}
+	return 0;
+}
+
+/* An nft text without its provenance: the comment lines before the table
+ * (the header naming the policy file) are dropped, and every `comment
+ * "FILE:LINE what"` keeps only what. What is left is what the kernel does. */
+static void strip_provenance(const char *text, size_t len, Buf *out)
+{
+	const char *s = text, *end = text + len;
+
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		const char *e = nl ? nl + 1 : end, *c;
+
+		if (*s == '#') {
+			s = e;
+			continue;
+		}
+		while ((c = memmem(s, (size_t)(e - s), "comment \"", 9))) {
+			c += 9;
+			buf_append(out, s, (size_t)(c - s));
+			s = c + provenance_len(c);
+		}
+		buf_append(out, s, (size_t)(e - s));
+		s = e;
+	}
+}
+
 /* ---- the command ---- */
 
+typedef enum { OUT_TEXT, OUT_JSON, OUT_MARKDOWN } OutFormat;
+
 typedef struct Side {
+	const char *path;
 	Policy *p;
 	Ruleset *rs;
-	Buf nft;
+	Buf *arts;		/* each artifact without provenance (n_artifacts) */
+	bool arts_ok;		/* every artifact could be made */
 	Entities ents[K_N];
 } Side;
 
-static bool side_load(Side *s, const char *path, Arena *a)
+/* Every artifact of s, as a compile writes it but without provenance:
+ * nft texts stripped, the bundle made from a policy without source text
+ * (its policy_sha256 hashes the text, comments and all). */
+static void side_artifacts(Side *s)
+{
+	Policy bare = *s->p;
+
+	bare.text = NULL;
+	bare.text_len = 0;
+	s->arts = xcalloc((size_t)n_artifacts, sizeof(Buf));
+	s->arts_ok = true;
+	for (int i = 0; i < n_artifacts; i++) {
+		Buf b = { 0 };
+		size_t n = strlen(artifacts[i].name);
+
+		if (artifacts[i].emit(&bare, s->rs, &b) < 0)
+			s->arts_ok = false;
+		else if (n > 4 && !strcmp(artifacts[i].name + n - 4, ".nft"))
+			strip_provenance(b.data ? b.data : "", b.len, &s->arts[i]);
+		else
+			buf_append(&s->arts[i], b.data ? b.data : "", b.len);
+		buf_free(&b);
+	}
+}
+
+/* Load, check and lower path; with failure given, prove it too and put
+ * the diagnostics of a failed proof (counterexamples and all) there. */
+static bool side_load(Side *s, const char *path, Arena *a, Buf *failure)
 {
 	Diag *d = diag_new();
 
 	memset(s, 0, sizeof *s);
+	s->path = path;
 	s->p = policy_load(path, d);
+	if (s->p) {
+		Buf summary = { 0 };
+
+		s->rs = lower(s->p);
+		if (failure && prove_policy(s->p, s->rs, d, &summary) > 0) {
+			char *text = NULL;
+			size_t len = 0;
+			FILE *f = open_memstream(&text, &len);
+
+			if (!f)
+				BUG("open_memstream");
+			diag_flush(d, f);	/* quotes p's text */
+			fclose(f);
+			buf_append(failure, text, len);
+			free(text);
+		}
+		buf_free(&summary);
+		side_artifacts(s);
+		for (int k = 0; k < K_N; k++)
+			collect(s->p, k, a, &s->ents[k]);
+	}
 	diag_free(d);
-	if (!s->p)
-		return false;
-	s->rs = lower(s->p);
-	emit_nft_artifact(s->p, s->rs, &s->nft);
-	for (int k = 0; k < K_N; k++)
-		collect(s->p, k, a, &s->ents[k]);
-	return true;
+	return s->p != NULL;
 }
 
+/* Free what side_load made. */
 static void side_free(Side *s)
 {
-	buf_free(&s->nft);
+	for (int i = 0; s->arts && i < n_artifacts; i++)
+		buf_free(&s->arts[i]);
+	free(s->arts);
 	policy_free(s->p);
 }
 
-/* Added, removed and changed entities of kind k, as text and JSON. */
-static bool diff_entities(const Side *o, const Side *n, Kind k, Buf *txt, json_t *js)
+/* One changed entity, as text, markdown and JSON. */
+typedef struct Change {
+	const char *verb;	/* "added", "removed", "changed" */
+	const Entity *old, *new;
+} Change;
+
+/* "  changed laptop: OLD -> NEW" */
+static void change_text(const Change *c, Buf *out)
 {
-	json_t *added = json_array(), *removed = json_array(), *changed = json_array();
-	Buf b = { 0 };
-	bool any = false;
-
-	for (int i = 0; i < n->ents[k].n; i++) {
-		const Entity *e = &n->ents[k].v[i], *f = find_entity(&o->ents[k], e->name);
-
-		if (!f) {
-			buf_printf(&b, "  added %s: %s\n", e->name, e->desc);
-			json_array_append_new(added, json_pack("{s:s,s:s}", "name", e->name,
-							       "new", e->desc));
-		} else if (strcmp(f->desc, e->desc)) {
-			buf_printf(&b, "  changed %s: %s -> %s\n", e->name, f->desc, e->desc);
-			json_array_append_new(changed, json_pack("{s:s,s:s,s:s}", "name", e->name,
-								 "old", f->desc, "new", e->desc));
-		}
-	}
-	for (int i = 0; i < o->ents[k].n; i++) {
-		const Entity *e = &o->ents[k].v[i];
-
-		if (!find_entity(&n->ents[k], e->name)) {
-			buf_printf(&b, "  removed %s: %s\n", e->name, e->desc);
-			json_array_append_new(removed, json_pack("{s:s,s:s}", "name", e->name,
-								 "old", e->desc));
-		}
-	}
-	any = b.len > 0;
-	if (any)
-		buf_printf(txt, "%s:\n%s", kind_names[k], b.data);
-	json_object_set_new(js, kind_names[k], json_pack("{s:o,s:o,s:o}", "added", added,
-							   "removed", removed, "changed", changed));
-	buf_free(&b);
-	return any;
+	buf_printf(out, "  %s %s: ", c->verb, (c->new ? c->new : c->old)->name);
+	if (c->old && c->new)
+		buf_printf(out, "%s -> %s\n", c->old->desc, c->new->desc);
+	else
+		buf_printf(out, "%s\n", (c->new ? c->new : c->old)->desc);
 }
 
+/* Append s as a markdown code span (fenced with more backticks than it
+ * holds in a row, | escaped for tables). */
+static void md_code(Buf *out, const char *s)
+{
+	int run = 0, max = 0;
+
+	for (const char *c = s; *c; c++)
+		max = (run = *c == '`' ? run + 1 : 0) > max ? run : max;
+	for (int i = 0; i <= max; i++)
+		buf_puts(out, "`");
+	buf_puts(out, max ? " " : "");
+	for (const char *c = s; *c; c++)
+		buf_puts(out, *c == '|' ? "\\|" : (char[2]){ *c, 0 });
+	buf_puts(out, max ? " " : "");
+	for (int i = 0; i <= max; i++)
+		buf_puts(out, "`");
+}
+
+/* "- changed `laptop`: `OLD` &rarr; `NEW`" */
+static void change_md(const Change *c, Buf *out)
+{
+	buf_printf(out, "- %s ", c->verb);
+	md_code(out, (c->new ? c->new : c->old)->name);
+	buf_puts(out, ": ");
+	if (c->old && c->new) {
+		md_code(out, c->old->desc);
+		buf_puts(out, " &rarr; ");
+	}
+	md_code(out, (c->new ? c->new : c->old)->desc);
+	buf_puts(out, "\n");
+}
+
+/* Added, removed and changed entities of kind k into text, markdown and
+ * the JSON object js; true if there is one. */
+static bool diff_entities(const Side *o, const Side *n, Kind k, Buf *txt, Buf *md,
+			  json_t *js)
+{
+	json_t *j[3] = { json_array(), json_array(), json_array() };
+	static const char *const verbs[3] = { "added", "removed", "changed" };
+	int any = 0;
+
+	/* pass 0: what the new side has (added, changed); pass 1: removed */
+	for (int pass = 0; pass < 2; pass++) {
+		const Side *from = pass ? o : n, *to = pass ? n : o;
+
+		for (int i = 0; i < from->ents[k].n; i++) {
+			const Entity *e = &from->ents[k].v[i], *f = find_entity(&to->ents[k], e->name);
+			Change c = { NULL, pass ? e : f, pass ? NULL : e };
+			int v = pass ? 1 : f ? 2 : 0;
+
+			if ((pass && f) || (!pass && f && !strcmp(f->desc, e->desc)))
+				continue;
+			c.verb = verbs[v];
+			if (!any++) {
+				buf_printf(txt, "%s:\n", kind_names[k]);
+				buf_printf(md, "**%s**\n\n", kind_names[k]);
+			}
+			change_text(&c, txt);
+			change_md(&c, md);
+			json_array_append_new(j[v], c.old && c.new ?
+				json_pack("{s:s,s:s,s:s}", "name", e->name, "old", c.old->desc, "new", c.new->desc) :
+				json_pack("{s:s,s:s}", "name", e->name, c.new ? "new" : "old", e->desc));
+		}
+	}
+	if (any)
+		buf_puts(md, "\n");
+	json_object_set_new(js, kind_names[k], json_pack("{s:o,s:o,s:o}", "added", j[0],
+							   "removed", j[1], "changed", j[2]));
+	return any > 0;
+}
+
+/* A changed cell as a line of text, with an example packet. */
 static void cell_text(const CellDiff *c, Buf *out)
 {
 	buf_printf(out, "  %s -> %s: %s -> %s", c->source, c->service,
@@ -671,6 +832,23 @@ static void cell_text(const CellDiff *c, Buf *out)
 	buf_printf(out, " is now %s\n", c->example_new == PROVE_ACCEPT ? "accepted" : "dropped");
 }
 
+/* A changed cell as a row of the markdown table. */
+static void cell_md(const CellDiff *c, Buf *out)
+{
+	Buf pk = { 0 };
+
+	prove_print_packet(&c->example, &pk);
+	buf_printf(out, "| %s | %s | %s | **%s** | %s%s%s | %ld of %ld | ", c->source,
+		   c->service, status(c->old_acc, c->classes), status(c->new_acc, c->classes),
+		   c->old_table != c->new_table ? cell_word(c->old_table) : "",
+		   c->old_table != c->new_table ? " &rarr; " : "", cell_word(c->new_table),
+		   c->differ, c->classes);
+	md_code(out, pk.data);
+	buf_printf(out, " is now %s |\n", c->example_new == PROVE_ACCEPT ? "accepted" : "dropped");
+	buf_free(&pk);
+}
+
+/* A changed cell as a JSON object. */
 static json_t *cell_json(const CellDiff *c)
 {
 	Buf pk = { 0 };
@@ -691,82 +869,164 @@ static json_t *cell_json(const CellDiff *c)
 	return j;
 }
 
+/* Everything a diff found, in the three output formats. */
+typedef struct Report {
+	Buf txt, md;		/* the sections after the heading */
+	json_t *js;
+	bool changed;
+} Report;
+
+/* The changed cells into every format of r. */
+static void report_cells(const CellDiffs *cells, Report *r)
+{
+	json_t *jc = json_array();
+
+	if (cells->n) {
+		buf_puts(&r->txt, "trust cells (as the rulesets decide them):\n");
+		buf_printf(&r->md, "**trust cells** (as the rulesets decide them)\n\n"
+			   "| source | service | before | after | table | classes changed | e.g. |\n"
+			   "|---|---|---|---|---|---|---|\n");
+		r->changed = true;
+	}
+	for (int i = 0; i < cells->n; i++) {
+		cell_text(&cells->v[i], &r->txt);
+		cell_md(&cells->v[i], &r->md);
+		json_array_append_new(jc, cell_json(&cells->v[i]));
+	}
+	if (cells->n)
+		buf_puts(&r->md, "\n");
+	json_object_set_new(r->js, "cells", jc);
+}
+
+/* The names of the artifacts whose content (without provenance) changed. */
+static void report_artifacts(const Side *o, const Side *n, Report *r)
+{
+	json_t *ja = json_array();
+	Buf names = { 0 };
+
+	for (int i = 0; i < n_artifacts; i++) {
+		if (o->arts[i].len == n->arts[i].len &&
+		    !memcmp(o->arts[i].data ? o->arts[i].data : "",
+			    n->arts[i].data ? n->arts[i].data : "", o->arts[i].len))
+			continue;
+		buf_printf(&names, "%s%s", names.len ? ", " : "", artifacts[i].name);
+		json_array_append_new(ja, json_string(artifacts[i].name));
+	}
+	if (names.len) {
+		buf_printf(&r->txt, "artifacts changed: %s\n", names.data);
+		buf_printf(&r->md, "**artifacts changed**: %s\n\n", names.data);
+		r->changed = true;
+	}
+	json_object_set_new(r->js, "artifacts", ja);
+	buf_free(&names);
+}
+
+/* The rules part: a unified diff of the two rulesets without provenance. */
+static void report_rules(const Side *o, const Side *n, Arena *a, Report *r)
+{
+	Buf ud = { 0 };
+
+	if (unified_diff(arena_printf(a, "%s (%s, without provenance)", o->path, artifacts[0].name),
+			 o->arts[0].data ? o->arts[0].data : "",
+			 arena_printf(a, "%s (%s, without provenance)", n->path, artifacts[0].name),
+			 n->arts[0].data ? n->arts[0].data : "", &ud)) {
+		r->changed = true;
+		buf_printf(&r->txt, "rules:\n%s", ud.data);
+		buf_printf(&r->md, "<details><summary>rule diff (%s, without provenance)</summary>\n\n"
+			   "```diff\n%s```\n\n</details>\n", artifacts[0].name, ud.data);
+	}
+	json_object_set_new(r->js, "rules_diff", json_string(ud.data ? ud.data : ""));
+	buf_free(&ud);
+}
+
+/* Print the report in fmt; failure (the new policy's failed proof) first. */
+static void print_report(const Side *o, const Side *n, long classes, const Buf *failure,
+			 OutFormat fmt, Report *r)
+{
+	const char *state = failure->len ? "NEW FAILS AN INVARIANT" :
+		r->changed ? "changed" : "no change of meaning";
+
+	if (fmt == OUT_JSON) {
+		char *s;
+
+		json_object_set_new(r->js, "classes", json_integer(classes));
+		json_object_set_new(r->js, "changed", json_boolean(r->changed));
+		json_object_set_new(r->js, "old", json_string(o->path));
+		json_object_set_new(r->js, "new", json_string(n->path));
+		json_object_set_new(r->js, "new_fails", failure->len ?
+				    json_string(failure->data) : json_null());
+		s = json_dumps(r->js, JSON_INDENT(2) | JSON_SORT_KEYS);
+		printf("%s\n", s);
+		free(s);
+	} else if (fmt == OUT_MARKDOWN) {
+		Buf h = { 0 };
+
+		buf_puts(&h, "### fpc diff ");
+		md_code(&h, o->path);
+		buf_puts(&h, " &rarr; ");
+		md_code(&h, n->path);
+		printf("%s: %s\n\n", h.data, state);
+		if (failure->len)
+			printf("**The new policy fails an invariant**: this is what the prover "
+			       "found.\n\n```\n%s```\n\n", failure->data);
+		printf("%ld classes of packets compared; names, line numbers, comments and "
+		       "white space are not compared.\n\n%s", classes, r->md.data ? r->md.data : "");
+		buf_free(&h);
+	} else {
+		printf("diff %s %s: %s (%ld classes compared)\n", o->path, n->path, state, classes);
+		if (failure->len)
+			printf("%s", failure->data);
+		fputs(r->txt.data ? r->txt.data : "", stdout);
+	}
+}
+
 int cmd_diff(int argc, char **argv)
 {
-	const char *files[2] = { 0 };
-	int nf = 0, rc;
-	bool json = false, changed = false;
+	static const char *const formats[] = { "text", "json", "markdown", NULL };
+	const char *files[2] = { 0 }, *format = "text";
+	const DiagOpt opts[] = { { "--format", &format, NULL }, { NULL, NULL, NULL } };
+	OutFormat fmt;
 	Side o, n;
 	Arena *a;
 	CellDiffs cells = { 0 };
-	Buf txt = { 0 }, ud = { 0 };
-	json_t *js, *jc;
+	Buf failure = { 0 };
+	Report r = { 0 };
 	long classes;
+	int rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--format") && i + 1 < argc) {
-			i++;
-			if (strcmp(argv[i], "json") && strcmp(argv[i], "text"))
-				nf = 3;
-			json = !strcmp(argv[i], "json");
-		} else if (argv[i][0] != '-' && nf < 2) {
-			files[nf++] = argv[i];
-		} else {
-			nf = 3;
-		}
-	}
-	if (nf != 2) {
-		fprintf(stderr, "usage: fpc diff OLD.fp NEW.fp [--format text|json]   (exit 0 same, 1 changed, 2 error)\n");
+	if (diag_args(argc, argv, opts, files, 2, 2, "OLD NEW") < 0)
 		return 2;
-	}
+	for (fmt = OUT_TEXT; fmt <= OUT_MARKDOWN && strcmp(format, formats[fmt]); fmt++)
+		;
+	if (fmt > OUT_MARKDOWN)
+		return diag_bad_value("--format", format, formats);
 	a = arena_new();
-	if (!side_load(&o, files[0], a)) {
+	if (!side_load(&o, files[0], a, NULL)) {
 		arena_free(a);
 		return 2;
 	}
-	if (!side_load(&n, files[1], a)) {
+	if (!side_load(&n, files[1], a, &failure)) {
 		side_free(&o);
 		arena_free(a);
 		return 2;
 	}
 	classes = diff_cells(o.p, o.rs, n.p, n.rs, a, &cells);
-	js = json_object();
-	jc = json_array();
-	if (cells.n) {
-		buf_puts(&txt, "trust cells (as the rulesets decide them):\n");
-		changed = true;
-	}
-	for (int i = 0; i < cells.n; i++) {
-		cell_text(&cells.v[i], &txt);
-		json_array_append_new(jc, cell_json(&cells.v[i]));
-	}
-	json_object_set_new(js, "cells", jc);
-	json_object_set_new(js, "classes", json_integer(classes));
+	r.js = json_object();
+	report_cells(&cells, &r);
 	for (int k = 0; k < K_N; k++)
-		changed |= diff_entities(&o, &n, k, &txt, js);
-	if (unified_diff(arena_printf(a, "%s (flashpods.nft)", files[0]), o.nft.data,
-			 arena_printf(a, "%s (flashpods.nft)", files[1]), n.nft.data, &ud)) {
-		changed = true;
-		buf_printf(&txt, "ruleset:\n%s", ud.data);
-	}
-	json_object_set_new(js, "ruleset_diff", json_string(ud.data ? ud.data : ""));
-	json_object_set_new(js, "changed", json_boolean(changed));
-	json_object_set_new(js, "old", json_string(files[0]));
-	json_object_set_new(js, "new", json_string(files[1]));
-	if (json) {
-		char *s = json_dumps(js, JSON_INDENT(2) | JSON_SORT_KEYS);
-
-		printf("%s\n", s);
-		free(s);
-	} else {
-		printf("diff %s %s: %s (%ld classes compared)\n", files[0], files[1],
-		       changed ? "changed" : "no change", classes);
-		fputs(txt.data ? txt.data : "", stdout);
-	}
-	rc = changed ? 1 : 0;
-	json_decref(js);
-	buf_free(&txt);
-	buf_free(&ud);
+		r.changed |= diff_entities(&o, &n, k, &r.txt, &r.md, r.js);
+	report_artifacts(&o, &n, &r);
+	report_rules(&o, &n, a, &r);
+	print_report(&o, &n, classes, &failure, fmt, &r);
+	rc = failure.len || !o.arts_ok || !n.arts_ok ? 2 : r.changed ? 1 : 0;
+	fflush(stdout);		/* the report, then the verdict */
+	if (failure.len)
+		fprintf(stderr, "fpc: error: %s fails an invariant (the counterexample is above)\n",
+			files[1]);
+	json_decref(r.js);
+	buf_free(&r.txt);
+	buf_free(&r.md);
+	buf_free(&failure);
 	side_free(&o);
 	side_free(&n);
 	arena_free(a);

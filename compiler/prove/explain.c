@@ -164,12 +164,32 @@ static void print_rows_above(const Policy *p, const Source *s, const Service *v,
 	const char *sep = "";
 
 	buf_puts(out, "not counted: the packets of ");
-	for (int r = 0; r < s->index; r++)
-		if (policy_cell(p, r, v->index)->kind != CELL_NONE) {
+	for (int r = 0; r < s->index; r++) {
+		bool cell = policy_cell(p, r, v->index)->kind != CELL_NONE;
+
+		for (int k = 0; k < p->n_services && !cell && v->kind == SVC_EGRESS; k++)
+			cell = p->services[k]->kind == SVC_EGRESS &&
+				policy_cell(p, r, k)->kind != CELL_NONE;
+		if (cell) {
 			buf_printf(out, "%s%s", sep, p->sources[r]->name);
 			sep = ", ";
 		}
-	buf_printf(out, " (rows above with a cell for %s)\n", v->name);
+	}
+	if (v->kind == SVC_EGRESS)
+		for (int k = 0; k < p->n_services; k++) {
+			const Service *w = p->services[k];
+
+			if (w->kind == SVC_EGRESS && w != v &&
+			    policy_cell(p, s->index, k)->kind != CELL_NONE &&
+			    policy_egress_cmp(w, v) < 0) {
+				buf_printf(out, "%s%s to %s", sep, s->name, w->name);
+				sep = ", ";
+			}
+		}
+	if (v->kind == SVC_EGRESS)
+		buf_puts(out, " (rows above with an egress cell, and this row's more specific egress cells)\n");
+	else
+		buf_printf(out, " (rows above with a cell for %s)\n", v->name);
 }
 
 /* Explain the packets of source s to network service v on rs that no row
@@ -211,35 +231,41 @@ static void explain_network(const Subject *sj, const Source *s, const Service *v
 	space_free(sp);
 }
 
+/* "fpc: error: policies/default.fp has no source 'contaners'; did you
+ * mean 'containers'?" */
+static void unknown_name(const Policy *p, bool src, const char *name)
+{
+	const char *kind = src ? "source" : "service";
+	int n = src ? p->n_sources : p->n_services;
+	const char **names = arena_alloc(p->arena, (size_t)(n + 1) * sizeof *names);
+	const char *hint;
+
+	for (int i = 0; i < n; i++)
+		names[i] = src ? p->sources[i]->name : p->services[i]->name;
+	hint = diag_suggest(name, names, n);
+	fprintf(stderr, "fpc: error: %s has no %s '%s'%s%s%s\n", p->file, kind, name,
+		hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+}
+
 int cmd_explain(int argc, char **argv)
 {
 	const char *pos[3] = { 0 }, *file = NULL;
-	int npos = 0;
 	Subject sj;
 	const Source *s;
 	const Service *v;
 	const Cell *cell;
 	Buf out = { 0 };
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--ruleset") && i + 1 < argc)
-			file = argv[++i];
-		else if (argv[i][0] != '-' && npos < 3)
-			pos[npos++] = argv[i];
-		else
-			npos = 4;
-	}
-	if (npos != 3) {
-		fprintf(stderr, "usage: fpc explain POLICY SOURCE SERVICE [--ruleset FILE]\n");
+	const DiagOpt opts[] = { { "--ruleset", &file, NULL }, { NULL, NULL, NULL } };
+
+	if (diag_args(argc, argv, opts, pos, 3, 3, "POLICY SOURCE SERVICE") < 0)
 		return 2;
-	}
 	if (!subject_load(&sj, pos[0], file))
 		return 1;
 	s = policy_source(sj.p, pos[1]);
 	v = policy_service(sj.p, pos[2]);
 	if (!s || !v) {
-		fprintf(stderr, "fpc: error: %s has no %s '%s'\n", pos[0],
-			s ? "service" : "source", s ? pos[2] : pos[1]);
+		unknown_name(sj.p, !s, s ? pos[2] : pos[1]);
 		policy_free(sj.p);
 		return 1;
 	}
@@ -252,13 +278,10 @@ int cmd_explain(int argc, char **argv)
 	buf_printf(&out, "trust table: %s %s %s (%s:%d)\n", s->name,
 		   cell_word(cell->kind), v->name, sj.p->file,
 		   cell->loc.first_line ? cell->loc.first_line : s->row_loc.first_line);
-	if (service_is_network(v))
+	if (service_on_ruleset(v))
 		explain_network(&sj, s, v, &out);
 	else
-		buf_printf(&out, "verdict: not an nftables service: %s\n",
-			   v->kind == SVC_UNIX ?
-			   "reached through its socket file, mounted only where the table allows" :
-			   "outbound traffic");
+		buf_puts(&out, "verdict: not an nftables service: reached through its socket file, mounted only where the table allows\n");
 	fputs(out.data, stdout);
 	buf_free(&out);
 	policy_free(sj.p);
@@ -267,22 +290,17 @@ int cmd_explain(int argc, char **argv)
 
 /* ---- query ---- */
 
-static int query_usage(void)
-{
-	fprintf(stderr,
-		"usage: fpc query POLICY [--ruleset FILE] (--iif NAME | --uid N|USER [--oif NAME])\n"
-		"                 [--saddr ADDR] [--daddr ADDR] [--proto tcp|udp|icmp|N]\n"
-		"                 [--sport N] [--dport N] [--tcp N] [--udp N] [--gid N] [--ct STATE]\n");
-	return 2;
-}
-
-/* A number lo..hi (lo >= 0) from s, or -1. */
-static long number(const char *s, long lo, long hi)
+/* The value a of option o as a number lo..hi (lo >= 0), or -1 after a
+ * usage error naming what is wrong with it (what: "a port", "a uid"). */
+static long number(const char *o, const char *a, long lo, long hi, const char *what)
 {
 	const char *why;
-	long v = (long)parse_num(s, lo, hi, &why);
+	long v = (long)parse_num(a, lo, hi, &why);
 
-	return why ? -1 : v;
+	if (!why)
+		return v;
+	diag_usage("%s '%s' %s (%s, %ld to %ld)", o, a, why, what, lo, hi);
+	return -1;
 }
 
 static bool parse_addr(const char *s, AddrFamily *fam, uint8_t *a)
@@ -331,11 +349,49 @@ static long user_uid(const Policy *p, const char *name)
 	return pw ? (long)pw->pw_uid : -1;
 }
 
+/* Does pkt leave this host (forwarded, or sent out by a local process)? */
+static bool packet_leaves(const Packet *pkt)
+{
+	return pkt->path == PKT_FWD ||
+		(pkt->path == PKT_LOCAL && strcmp(pkt->oifname, "lo"));
+}
+
+/* Is pkt, leaving this host, one of via's egress packets (as prove.c has
+ * them: forwarded ones of interface, address and catch-all clauses; sent
+ * out by local processes of user clauses and of clauses that cover lo)? */
+static bool egress_in_via(const Policy *p, const Via *v, const Packet *pkt)
+{
+	bool ok;
+
+	switch (v->kind) {
+	case VIA_ANY:
+		return pkt->path == PKT_FWD;
+	case VIA_USER:
+		return pkt->path == PKT_LOCAL && pkt->uid >= 0 &&
+			pkt->uid == (v->uid >= 0 ? v->uid : user_uid(p, v->user));
+	case VIA_NET:
+		ok = v->n_ifaces == 0 && pkt->path == PKT_LOCAL;
+		for (int i = 0; i < v->n_ifaces && !ok; i++)
+			ok = if_pattern_match(&v->ifaces[i], pkt->path == PKT_FWD ?
+					      pkt->iifname : "lo");
+		if (!ok)
+			return false;
+		ok = v->n_addrs == 0;
+		for (int i = 0; i < v->n_addrs && !ok; i++)
+			ok = addr_in(&v->addrs[i], pkt->fam, pkt->saddr);
+		return ok;
+	default:
+		BUG("via kind %d", (int)v->kind);
+	}
+}
+
 /* Is pkt one of via's packets? */
 static bool packet_in_via(const Policy *p, const Via *v, const Packet *pkt)
 {
 	bool ok;
 
+	if (packet_leaves(pkt))
+		return egress_in_via(p, v, pkt);
 	switch (v->kind) {
 	case VIA_ANY:
 		return true;
@@ -380,12 +436,63 @@ static const Service *packet_service(const Policy *p, const Packet *pkt,
 	return NULL;
 }
 
+/* Is pkt, leaving this host, to egress service v? */
+static bool egress_has(const Service *v, const Packet *pkt)
+{
+	bool ok = v->n_dests == 0;
+
+	for (int i = 0; i < v->n_dests && !ok; i++)
+		ok = addr_in(&v->dests[i], pkt->fam, pkt->daddr);
+	return ok && (!v->eproto || (pkt->l4proto == v->eproto &&
+				     pkt->dport >= v->port_lo && pkt->dport <= v->port_hi));
+}
+
+/* The trust table's view of a packet leaving this host: the first row
+ * holding it with a cell for an egress service it is to, the row's cells
+ * taken most specific first. */
+static void print_egress_view(const Policy *p, const Packet *pkt, Buf *out)
+{
+	for (int s = 0; s < p->n_sources; s++) {
+		const Source *src = p->sources[s];
+		const Service *best = NULL;
+		bool in = false;
+
+		for (int i = 0; i < src->n_vias && !in; i++)
+			in = packet_in_via(p, &src->vias[i], pkt);
+		if (!in)
+			continue;
+		for (int k = 0; k < p->n_services; k++) {
+			const Service *v = p->services[k];
+
+			if (v->kind == SVC_EGRESS && egress_has(v, pkt) &&
+			    policy_cell(p, s, k)->kind != CELL_NONE &&
+			    (!best || policy_egress_cmp(v, best) < 0))
+				best = v;
+		}
+		if (best) {
+			const Cell *c = policy_cell(p, s, best->index);
+
+			buf_printf(out, "trust table: %s %s %s (%s:%d)\n", src->name,
+				   cell_word(c->kind), best->name, p->file,
+				   c->loc.first_line ? c->loc.first_line : src->row_loc.first_line);
+			return;
+		}
+	}
+	buf_puts(out, "trust table: no row decides an egress service for this packet\n");
+}
+
 /* What the trust table says about pkt: the first row holding it with a
  * cell for its service. */
 static void print_table_view(const Policy *p, const Packet *pkt, bool daddr_given,
 			     Buf *out)
 {
-	const Service *v = packet_service(p, pkt, daddr_given);
+	const Service *v;
+
+	if (packet_leaves(pkt)) {
+		print_egress_view(p, pkt, out);
+		return;
+	}
+	v = packet_service(p, pkt, daddr_given);
 
 	if (!v) {
 		buf_puts(out, "trust table: no service of the policy is addressed\n");
@@ -408,7 +515,17 @@ static void print_table_view(const Policy *p, const Packet *pkt, bool daddr_give
 	buf_printf(out, "trust table: no row decides %s for this packet\n", v->name);
 }
 
-/* Parse the packet options into pkt; false on a bad one (usage printed). */
+/* Is s one of the NULL-terminated list l? */
+static bool in_list(const char *s, const char *const *l)
+{
+	for (; *l; l++)
+		if (!strcmp(s, *l))
+			return true;
+	return false;
+}
+
+/* Parse the packet options into pkt; false on a bad one (what was wrong
+ * and the usage printed). */
 static bool query_packet(int argc, char **argv, Packet *pkt, const char **policy,
 			 const char **file, bool *daddr_given)
 {
@@ -417,15 +534,22 @@ static bool query_packet(int argc, char **argv, Packet *pkt, const char **policy
 
 	packet_init(pkt);
 	for (int i = 1; i < argc; i++) {
+		static const char *const opts[] = { "--ruleset", "--iif", "--oif", "--uid",
+			"--gid", "--saddr", "--daddr", "--proto", "--tcp", "--udp", "--dport",
+			"--sport", "--ct", NULL };
 		const char *o = argv[i], *a = i + 1 < argc ? argv[i + 1] : NULL;
 		long n;
 
-		if (o[0] != '-' && !*policy) {
+		if ((o[0] != '-' || !o[1]) && !*policy) {
 			*policy = o;
 			continue;
 		}
+		if (o[0] != '-' || !o[1])
+			return diag_usage("unexpected argument '%s'", o), false;
+		if (!in_list(o, opts))
+			return diag_unknown_option(o, opts), false;
 		if (!a)
-			return false;
+			return diag_usage("%s needs a value", o), false;
 		i++;
 		if (!strcmp(o, "--ruleset")) {
 			*file = a;
@@ -435,31 +559,38 @@ static bool query_packet(int argc, char **argv, Packet *pkt, const char **policy
 		} else if (!strcmp(o, "--oif")) {
 			pkt->oifname = a;
 		} else if (!strcmp(o, "--uid")) {
-			n = number(a, 0, 0xfffffffeL);
+			bool digits = a[0] >= '0' && a[0] <= '9';
+
+			n = digits ? number(o, a, 0, 0xfffffffeL, "a uid") : -1;
+			if (digits && n < 0)
+				return false;
 			pkt->uid = n;	/* a name is resolved with the policy */
-			pkt->user = n >= 0 ? NULL : a;
+			pkt->user = n >= 0 || !strcmp(a, "none") ? NULL : a;
 			local = true;
 		} else if (!strcmp(o, "--gid")) {
-			if ((pkt->gid = number(a, 0, 0xfffffffeL)) < 0)
+			if ((pkt->gid = number(o, a, 0, 0xfffffffeL, "a gid")) < 0)
 				return false;
 		} else if (!strcmp(o, "--saddr") || !strcmp(o, "--daddr")) {
 			bool s = o[2] == 's';
 
-			if (!parse_addr(a, s ? &fs : &fd, s ? pkt->saddr : pkt->daddr)) {
-				fprintf(stderr, "fpc: error: %s %s: not an address\n", o, a);
-				return false;
-			}
+			if (!parse_addr(a, s ? &fs : &fd, s ? pkt->saddr : pkt->daddr))
+				return diag_usage("%s '%s' is not an IPv4 or IPv6 address", o, a), false;
 			*(s ? &saddr : &daddr) = true;
 		} else if (!strcmp(o, "--proto")) {
+			static const char *const protos[] = { "tcp", "udp", "icmp", "icmpv6", NULL };
+
 			n = !strcmp(a, "tcp") ? 6 : !strcmp(a, "udp") ? 17 :
-				!strcmp(a, "icmp") ? 1 : !strcmp(a, "icmpv6") ? 58 :
-				number(a, 0, 255);
+				!strcmp(a, "icmp") ? 1 : !strcmp(a, "icmpv6") ? 58 : -1;
+			if (n < 0 && a[0] >= '0' && a[0] <= '9')
+				n = number(o, a, 0, 255, "a protocol number");
+			else if (n < 0)
+				diag_bad_value(o, a, protos);
 			if (n < 0)
 				return false;
 			pkt->l4proto = (int)n;
 		} else if (!strcmp(o, "--tcp") || !strcmp(o, "--udp") ||
 			   !strcmp(o, "--dport") || !strcmp(o, "--sport")) {
-			if ((n = number(a, 0, 65535)) < 0)
+			if ((n = number(o, a, 0, 65535, "a port")) < 0)
 				return false;
 			if (!strcmp(o, "--sport"))
 				pkt->sport = (int)n;
@@ -469,7 +600,7 @@ static bool query_packet(int argc, char **argv, Packet *pkt, const char **policy
 				pkt->l4proto = o[2] == 't' ? 6 : 17;
 		} else if (!strcmp(o, "--ct")) {
 			static const char *const st[] = { "invalid", "established",
-				"related", "new" };
+				"related", "new", "untracked", NULL };
 
 			pkt->ctstate = 0;
 			for (int k = 0; k < 4; k++)
@@ -478,19 +609,15 @@ static bool query_packet(int argc, char **argv, Packet *pkt, const char **policy
 			if (!strcmp(a, "untracked"))
 				pkt->ctstate = 64;
 			if (!pkt->ctstate)
-				return false;
-		} else {
-			return false;
+				return diag_bad_value(o, a, st), false;
 		}
 	}
-	if (!*policy || local == net) {
-		fprintf(stderr, "fpc: error: give exactly one of --iif (a packet from the network) and --uid (one sent by a local process)\n");
-		return false;
-	}
-	if (saddr && daddr && fs != fd) {
-		fprintf(stderr, "fpc: error: --saddr and --daddr are of different families\n");
-		return false;
-	}
+	if (!*policy)
+		return diag_usage("missing POLICY"), false;
+	if (local == net)
+		return diag_usage("give exactly one of --iif (a packet from the network; with --oif, one forwarded) and --uid (one sent by a local process; none: without a socket)"), false;
+	if (saddr && daddr && fs != fd)
+		return diag_usage("--saddr and --daddr are of different families"), false;
 	pkt->fam = saddr ? fs : fd;
 	if (!saddr) {
 		static const uint8_t s4[16] = { 192, 0, 2, 1 };
@@ -502,6 +629,8 @@ static bool query_packet(int argc, char **argv, Packet *pkt, const char **policy
 		pkt->path = PKT_LOCAL;
 		if (!pkt->oifname[0])
 			pkt->oifname = "lo";
+	} else if (pkt->oifname[0]) {
+		pkt->path = PKT_FWD;
 	}
 	*daddr_given = daddr;
 	return true;
@@ -520,6 +649,65 @@ static void default_daddr(const Policy *p, Packet *pkt)
 		memcpy(pkt->daddr, pkt->fam == FAM_IP4 ? d4 : d6, 16);
 }
 
+/* The verdict word of an outcome mask. */
+static const char *mask_word(int mask)
+{
+	return mask == (PROVE_ACCEPT | PROVE_DROP) ? "accept or drop" :
+		mask == PROVE_ACCEPT ? "accept" : "drop";
+}
+
+/* `fpc query POLICY [--ruleset FILE] --batch LIST`: LIST ("-": stdin)
+ * holds one packet a line, in query's options (`--iif wg0 --tcp 8080`);
+ * prints its verdict a line ("accept", "drop", "accept or drop", "error"
+ * for a line that is not a packet, with the diagnostic on stderr). The
+ * policy is loaded once: the kernel oracle (tests/oracle) asks thousands. */
+static int query_batch(const char *policy, const char *file, const char *list)
+{
+	FILE *f = strcmp(list, "-") ? fopen(list, "r") : stdin;
+	char line[1024];
+	Subject sj;
+	int rc = 0;
+
+	if (!f) {
+		fprintf(stderr, "fpc: error: %s: %s\n", list, strerror(errno));
+		return 1;
+	}
+	if (!subject_load(&sj, policy, file)) {
+		if (f != stdin)
+			fclose(f);
+		return 1;
+	}
+	while (fgets(line, sizeof line, f)) {
+		char *av[64], *save = NULL;
+		int ac = 2;
+		const char *pol = NULL, *rsf = NULL;
+		bool dg = false;
+		Packet pkt;
+
+		av[0] = "query";
+		av[1] = (char *)policy;
+		for (char *t = strtok_r(line, " \t\n", &save); t && ac < 63;
+		     t = strtok_r(NULL, " \t\n", &save))
+			av[ac++] = t;
+		if (ac == 2)
+			continue;
+		if (!query_packet(ac, av, &pkt, &pol, &rsf, &dg) || rsf ||
+		    (pkt.path == PKT_LOCAL && pkt.uid < 0 && pkt.user &&
+		     (pkt.uid = user_uid(sj.p, pkt.user)) < 0)) {
+			puts("error");
+			rc = 2;
+			continue;
+		}
+		if (!dg)
+			default_daddr(sj.p, &pkt);
+		puts(mask_word(prove_packet(sj.rs, &pkt, NULL)));
+	}
+	if (f != stdin)
+		fclose(f);
+	policy_free(sj.p);
+	return rc;
+}
+
 int cmd_query(int argc, char **argv)
 {
 	const char *policy = NULL, *file = NULL;
@@ -530,14 +718,21 @@ int cmd_query(int argc, char **argv)
 	Buf out = { 0 };
 	int mask;
 
+	if (argc >= 4 && !strcmp(argv[argc - 2], "--batch")) {
+		if (argc == 4 && argv[1][0] != '-')
+			return query_batch(argv[1], NULL, argv[3]);
+		if (argc == 6 && argv[1][0] != '-' && !strcmp(argv[2], "--ruleset"))
+			return query_batch(argv[1], argv[3], argv[5]);
+		return diag_usage("--batch LIST goes last, after POLICY [--ruleset FILE]"), 2;
+	}
 	if (!query_packet(argc, argv, &pkt, &policy, &file, &daddr_given))
-		return query_usage();
+		return 2;
 	if (!subject_load(&sj, policy, file))
 		return 1;
-	if (pkt.path == PKT_LOCAL && pkt.uid < 0 &&
+	if (pkt.path == PKT_LOCAL && pkt.uid < 0 && pkt.user &&
 	    (pkt.uid = user_uid(sj.p, pkt.user)) < 0) {
-		fprintf(stderr, "fpc: error: --uid %s: not a uid, nor a user of the policy or this host\n",
-			pkt.user);
+		diag_usage("--uid '%s' is not a uid, nor a user of the policy or this host",
+			   pkt.user);
 		policy_free(sj.p);
 		return 2;
 	}
@@ -547,6 +742,10 @@ int cmd_query(int argc, char **argv)
 	buf_puts(&out, "packet: ");
 	prove_print_packet(&pkt, &out);
 	buf_puts(&out, "\n");
+	buf_printf(&out, "hooks: %s\n", pkt.path == PKT_NET ? "prerouting, input" :
+		   pkt.path == PKT_FWD ? "prerouting, forward, postrouting (forwarded)" :
+		   strcmp(pkt.oifname, "lo") ? "output, postrouting (leaving this host)" :
+		   "output, postrouting, then prerouting, input on lo");
 	print_table_view(sj.p, &pkt, daddr_given, &out);
 	buf_printf(&out, "verdict: %s\n", mask == (PROVE_ACCEPT | PROVE_DROP) ?
 		   "accept or drop (an undecodable expression decides; accepted by:)" :

@@ -13,10 +13,20 @@
  * `on` address when it has one, reaches the service when every hook on
  * its path accepts it.
  *
+ * The packets of a source to an egress service leave the host: forwarded
+ * (in on its interfaces, from its addresses; prerouting, forward,
+ * postrouting), or sent out by its users' processes and, for clauses that
+ * cover lo, by any local process from its addresses (output, postrouting).
+ *
  * An invariant clause `S cannot reach X` holds when no packet of any via of
  * S is accepted; `S can reach X` when all are. An allow or deny cell (S, X)
  * claims the packets of S that no row above S with a cell in column X
- * claims: all of them accepted (allow) or none (deny). `-` claims nothing.
+ * claims (egress: in any egress column, and no more specific egress cell of
+ * its own row): all of them accepted (allow) or none (deny), and for an
+ * allow the replies of those connections (ct state established, the way
+ * back) accepted too. `-` claims nothing. With a container block, the
+ * block's source cannot reach the tcp service "api" fp-apid serves: an
+ * invariant every policy has (all_invariants).
  * A KEY_UNKNOWN expression may match or not: a proof that needs it to go
  * one way fails as "cannot be proved", naming it.
  */
@@ -85,9 +95,12 @@ void prove_print_packet(const Packet *pkt, Buf *out)
 		buf_printf(out, ":%d", pkt->dport);
 	buf_puts(out, ", ct state ");
 	print_ctstate(out, pkt->ctstate);
-	if (pkt->path == PKT_NET) {
+	if (pkt->path != PKT_LOCAL) {
 		buf_printf(out, ", arriving on %s",
 			   pkt->iifname && pkt->iifname[0] ? pkt->iifname : "(none)");
+		if (pkt->path == PKT_FWD)
+			buf_printf(out, ", forwarded out %s",
+				   pkt->oifname && pkt->oifname[0] ? pkt->oifname : "(none)");
 		return;
 	}
 	buf_puts(out, ", sent by a local process");
@@ -134,6 +147,11 @@ void prove_print_service(const Service *v, bool dests, Buf *out)
 		break;
 	case SVC_EGRESS:
 		buf_puts(out, "egress");
+		if (v->eproto) {
+			buf_printf(out, " %s %d", v->eproto == 6 ? "tcp" : "udp", v->port_lo);
+			if (v->port_hi != v->port_lo)
+				buf_printf(out, "-%d", v->port_hi);
+		}
 		for (int i = 0; dests && i < v->n_dests; i++) {
 			buf_puts(out, i ? ", " : " to ");
 			prove_print_prefix(&v->dests[i], out);
@@ -454,6 +472,37 @@ static bool service_box(Space *sp, const Service *v, AddrFamily fam, Box *b)
 	return true;
 }
 
+/* The fields every box of egress service v in family fam shares: a new
+ * connection to its destinations (every address without `to`) and its
+ * protocol and ports (any without), out any interface but lo; false when
+ * v has destinations, none of family fam. */
+static bool egress_box(Space *sp, const Service *v, AddrFamily fam, Box *b)
+{
+	int nfp = fam == FAM_IP4 ? 2 : 10;
+
+	memset(b, 0, sizeof *b);
+	b->d[D_DADDR] = v->n_dests ?
+		sp_prefixes(sp, D_DADDR, v->dests, v->n_dests, fam) :
+		sp_family(sp, D_DADDR, fam);
+	if (iset_empty(b->d[D_DADDR]))
+		return false;
+	b->d[D_IIF] = sp_all(sp, D_IIF);
+	b->d[D_OIF] = sp_ifs_but_lo(sp, D_OIF);
+	b->d[D_NFPROTO] = sp_int(sp, D_NFPROTO, (uint64_t)nfp, (uint64_t)nfp);
+	b->d[D_L4PROTO] = v->eproto ?
+		sp_int(sp, D_L4PROTO, (uint64_t)v->eproto, (uint64_t)v->eproto) :
+		sp_all(sp, D_L4PROTO);
+	b->d[D_SADDR] = sp_family(sp, D_SADDR, fam);
+	b->d[D_SPORT] = sp_all(sp, D_SPORT);
+	b->d[D_DPORT] = v->eproto ?
+		sp_int(sp, D_DPORT, (uint64_t)v->port_lo, (uint64_t)v->port_hi) :
+		sp_all(sp, D_DPORT);
+	b->d[D_SKUID] = sp_absent(sp, D_SKUID);
+	b->d[D_SKGID] = sp_absent(sp, D_SKGID);
+	b->d[D_CTSTATE] = sp_int(sp, D_CTSTATE, 3, 3);
+	return true;
+}
+
 /* see classes.h */
 bool if_pattern_match(const IfPattern *pat, const char *name)
 {
@@ -481,14 +530,107 @@ static bool via_on_lo(const Via *via)
 typedef struct SvcBoxes {
 	Box b[2];
 	bool have[2];
+	bool egress;	/* of an egress service: forward and output hooks */
 } SvcBoxes;
 
 static const AddrFamily fams[] = { FAM_IP4, FAM_IP6 };
 
 static void svc_boxes(Space *sp, const Service *v, SvcBoxes *sb)
 {
+	sb->egress = v->kind == SVC_EGRESS;
 	for (int f = 0; f < 2; f++)
-		sb->have[f] = service_box(sp, v, fams[f], &sb->b[f]);
+		sb->have[f] = v->kind == SVC_EGRESS ?
+			egress_box(sp, v, fams[f], &sb->b[f]) :
+			service_box(sp, v, fams[f], &sb->b[f]);
+}
+
+/* The packets of one via clause to egress service sb, appended to out:
+ * forwarded ones (interface, address and catch-all clauses; they cannot
+ * arrive on lo) and those local processes send out (user clauses, and
+ * clauses that cover lo). */
+static void egress_via_boxes(Space *sp, Arena *a, const Via *via,
+			     const SvcBoxes *sb, Boxes *out, Vias *vias)
+{
+	for (int f = 0; f < 2; f++) {
+		const ISet *saddr;
+		Box b;
+
+		if (!sb->have[f])
+			continue;
+		b = sb->b[f];
+		saddr = via->kind == VIA_NET && via->n_addrs ?
+			sp_prefixes(sp, D_SADDR, via->addrs, via->n_addrs, fams[f]) :
+			b.d[D_SADDR];
+		if (iset_empty(saddr))
+			continue;
+		b.d[D_SADDR] = saddr;
+		if (via->kind != VIA_USER) {
+			Box n = b;
+
+			n.path = PKT_FWD;
+			n.d[D_IIF] = sp_ifs_but_lo(sp, D_IIF);
+			if (via->kind == VIA_NET && via->n_ifaces)
+				n.d[D_IIF] = iset_meet(sp, n.d[D_IIF],
+					sp_ifpatterns(sp, D_IIF, via->ifaces, via->n_ifaces));
+			if (!iset_empty(n.d[D_IIF])) {
+				vec_push(a, out, n);
+				vec_push(a, vias, via);
+			}
+		}
+		if (via->kind == VIA_USER || (via->kind == VIA_NET && via_on_lo(via))) {
+			Box l = b;
+
+			l.path = PKT_LOCAL;
+			l.d[D_SKUID] = via->kind != VIA_USER ? sp_all(sp, D_SKUID) :
+				sp_int(sp, D_SKUID, (uint64_t)space_uid_of(sp, via->user),
+				       (uint64_t)space_uid_of(sp, via->user));
+			l.d[D_SKGID] = sp_all(sp, D_SKGID);
+			vec_push(a, out, l);
+			vec_push(a, vias, via);
+		}
+	}
+}
+
+/* The replies of the connections of box b: addresses, ports and
+ * interfaces swapped, ct state established, on the way back (a reply to
+ * a packet from the network leaves from a local socket of any owner, or
+ * none; one to a local process's packet out of the host comes in from
+ * the network; a forwarded one is forwarded back). */
+static void reply_box(Space *sp, const Box *b, Box *r)
+{
+	*r = *b;
+	r->d[D_SADDR] = b->d[D_DADDR];
+	r->d[D_DADDR] = b->d[D_SADDR];
+	r->d[D_SPORT] = b->d[D_DPORT];
+	r->d[D_DPORT] = b->d[D_SPORT];
+	r->d[D_CTSTATE] = sp_int(sp, D_CTSTATE, 1, 1);
+	switch (b->path) {
+	case PKT_NET:
+		r->path = PKT_LOCAL;
+		r->d[D_OIF] = b->d[D_IIF];
+		r->d[D_IIF] = sp_all(sp, D_IIF);
+		r->d[D_SKUID] = sp_any_owner(sp, D_SKUID);
+		r->d[D_SKGID] = sp_any_owner(sp, D_SKGID);
+		break;
+	case PKT_LOCAL:
+		if (iset_empty(iset_meet(sp, b->d[D_OIF], sp_ifname(sp, D_OIF, "lo")))) {
+			r->path = PKT_NET;
+			r->d[D_IIF] = b->d[D_OIF];
+			r->d[D_OIF] = sp_all(sp, D_OIF);
+			r->d[D_SKUID] = sp_absent(sp, D_SKUID);
+			r->d[D_SKGID] = sp_absent(sp, D_SKGID);
+		} else {
+			r->d[D_SKUID] = sp_any_owner(sp, D_SKUID);
+			r->d[D_SKGID] = sp_any_owner(sp, D_SKGID);
+		}
+		break;
+	case PKT_FWD:
+		r->d[D_IIF] = b->d[D_OIF];
+		r->d[D_OIF] = b->d[D_IIF];
+		break;
+	default:
+		BUG("path %d", (int)b->path);
+	}
 }
 
 /* The packets of one via clause to the service of sb, appended to out
@@ -546,6 +688,7 @@ typedef struct Query {
 	bool definite;		/* ... that needs no assumption */
 	bool blind;		/* ... accepted by what is modelled, but a chain
 				   of an unmodelled table may drop it */
+	bool reply;		/* ... is the reply of an allowed connection */
 	Packet pkt;
 	Trace tr;
 	long classes;
@@ -651,10 +794,11 @@ static const char *blind_hook(const RsTable *t, const RsChain *c)
 static int chain_paths(RsFamily f, const RsChain *c)
 {
 	if (f == RS_NETDEV)
-		return 1 << PKT_NET | 1 << PKT_LOCAL;
+		return 1 << PKT_NET | 1 << PKT_LOCAL | 1 << PKT_FWD;
 	if (f != RS_BRIDGE || !c)
-		return f == RS_BRIDGE ? 1 << PKT_NET : 0;
-	return c->hook == HOOK_PREROUTING || c->hook == HOOK_INPUT ? 1 << PKT_NET : 0;
+		return f == RS_BRIDGE ? 1 << PKT_NET | 1 << PKT_FWD : 0;
+	return c->hook == HOOK_PREROUTING || c->hook == HOOK_INPUT ?
+		1 << PKT_NET | 1 << PKT_FWD : 0;
 }
 
 /* Can chain ci of t end a packet's way, by itself or through the chains
@@ -725,6 +869,8 @@ typedef struct Column {
 	VEC(int) row;
 	VEC(int) start;		/* one more entry than row */
 	const BoxIndex *ix;	/* of bx */
+	Boxes rbx;		/* the replies of bx, box by box */
+	const BoxIndex *rix;	/* of rbx */
 } Column;
 
 typedef struct Ctx {
@@ -764,7 +910,10 @@ static void boxes_of(Space *sp, Arena *a, const Source *s, const SvcBoxes *sb,
 		     Boxes *out, Vias *vias)
 {
 	for (int i = 0; i < s->n_vias; i++)
-		via_boxes(sp, a, &s->vias[i], sb, out, vias);
+		if (sb->egress)
+			egress_via_boxes(sp, a, &s->vias[i], sb, out, vias);
+		else
+			via_boxes(sp, a, &s->vias[i], sb, out, vias);
 }
 
 void prove_source_boxes(Space *sp, Arena *a, const Source *s, const Service *v,
@@ -826,7 +975,8 @@ static void print_counterexample(Ctx *c, const Query *q, const Via *via,
 	prove_print_packet(&q->pkt, out);
 	buf_puts(out, "\n");
 	if (via && via->loc.file) {
-		buf_printf(out, "%s  a packet of ", ind);
+		buf_printf(out, "%s  %s ", ind, q->reply ?
+			   "the reply to a connection of" : "a packet of");
 		print_origin(c->p, &via->loc, out);
 		buf_puts(out, "\n");
 	}
@@ -861,11 +1011,11 @@ static bool prove_clause(Ctx *c, const InvClause *cl, const Service *v, Buf *out
 
 	buf_printf(out, "  %s %s reach %s: ", cl->source->name,
 		   cl->can ? "can" : "cannot", v->name);
-	if (!service_is_network(v)) {
+	if (v->kind == SVC_UNIX) {
 		CellKind k = policy_cell(c->p, cl->source->index, v->index)->kind;
 		bool holds = cl->can ? k == CELL_ALLOW : k != CELL_ALLOW;
 
-		buf_printf(out, "%s (not an nftables service: by the trust table)\n",
+		buf_printf(out, "%s (a unix socket: mounted only where the trust table allows)\n",
 			   holds ? "holds" : "FAILS");
 		return holds;
 	}
@@ -883,11 +1033,17 @@ static bool prove_clause(Ctx *c, const InvClause *cl, const Service *v, Buf *out
 	return false;
 }
 
+static int egress_before(Space *sp, Arena *a, const Policy *p, const Source *s,
+			 const Service *v, Boxes *out);
+
 int prove_rows_above(Space *sp, Arena *a, const Policy *p, const Source *s,
 		     const Service *v, Boxes *out)
 {
 	Vias vias = { 0 };
 	int n = 0;
+
+	if (v->kind == SVC_EGRESS)
+		return egress_before(sp, a, p, s, v, out);
 
 	for (int r = 0; r < s->index; r++)
 		if (policy_cell(p, r, v->index)->kind != CELL_NONE) {
@@ -926,6 +1082,13 @@ static void build_columns(Ctx *c)
 
 		vec_push(c->a, &col->start, col->bx.n);
 		col->ix = space_index_boxes(c->sp, col->bx.v, col->bx.n);
+		for (int i = 0; i < col->bx.n; i++) {
+			Box r;
+
+			reply_box(c->sp, &col->bx.v[i], &r);
+			vec_push(c->a, &col->rbx, r);
+		}
+		col->rix = space_index_boxes(c->sp, col->rbx.v, col->rbx.n);
 	}
 }
 
@@ -947,36 +1110,109 @@ static int column_place(const Column *col, int s)
 	return lo;
 }
 
-/* Prove that the ruleset realises the allow/deny cell (s, v): true when
- * it does; q has the counterexample otherwise, and *via its clause. */
+/* The packets that egress cell (s, v) does not claim because a cell
+ * decides them first: those of every row above s with a cell in an egress
+ * column (to that column's service), and those of row s to the egress
+ * services its cells decide before v (policy_egress_cmp). Appended to
+ * out; returns how many cells. */
+static int egress_before(Space *sp, Arena *a, const Policy *p, const Source *s,
+			 const Service *v, Boxes *out)
+{
+	Vias vias = { 0 };
+	int n = 0;
+
+	for (int r = 0; r <= s->index; r++)
+		for (int k = 0; k < p->n_services; k++) {
+			const Service *w = p->services[k];
+
+			if (w->kind != SVC_EGRESS ||
+			    policy_cell(p, r, k)->kind == CELL_NONE)
+				continue;
+			if (r == s->index && (w == v || policy_egress_cmp(w, v) > 0))
+				continue;
+			prove_source_boxes(sp, a, p->sources[r], w, out, &vias);
+			n++;
+		}
+	return n;
+}
+
+/* The replies of the packets of own less excl all get back (an allow
+ * cell's connections work both ways): true when they do, q has the
+ * counterexample otherwise. rexcl, rix: the replies of excl, indexed. */
+static bool replies_hold(Ctx *c, Query *q, const Boxes *own,
+			 const Via *const *vias, const Boxes *rexcl,
+			 const BoxIndex *rix, const Via **via)
+{
+	Boxes rown = { 0 };
+
+	for (int i = 0; i < own->n; i++) {
+		Box r;
+
+		reply_box(c->sp, &own->v[i], &r);
+		vec_push(c->a, &rown, r);
+	}
+	q->reply = true;
+	if (query_run(q, c->crs, &rown, vias, rexcl, rix, via)) {
+		q->reply = false;
+		return true;
+	}
+	return false;
+}
+
+/* Prove that the ruleset realises the allow/deny cell (s, v): the new
+ * connections it claims are all accepted (allow) or none (deny), and for
+ * an allow their replies get back. True when it does; q has the
+ * counterexample otherwise, and *via its clause. */
 static bool cell_holds(Ctx *c, const Source *s, const Service *v, Query *q,
 		       const Via **via)
 {
-	const Column *col;
-	Boxes own, excl;
-	int k, i, n;
+	const Column *col = NULL;
+	Boxes own = { 0 }, excl = { 0 }, rexcl = { 0 };
+	Vias ev = { 0 };
+	const Via *const *vias;
+	const BoxIndex *ix = NULL, *rix = NULL;
 	bool ok;
 
-	if (!c->cols)
-		build_columns(c);
-	col = &c->cols[v->index];
-	k = column_place(col, s->index);
-	i = col->start.v[k];
-	n = col->start.v[k + 1] - i;
-	own = (Boxes){ col->bx.v + i, n, n };
-	excl = (Boxes){ col->bx.v, i, i };
+	if (v->kind == SVC_EGRESS) {
+		source_boxes(c, s, v, &own, &ev);
+		vias = ev.v;
+		egress_before(c->sp, c->a, c->p, s, v, &excl);
+		for (int i = 0; i < excl.n; i++) {
+			Box r;
+
+			reply_box(c->sp, &excl.v[i], &r);
+			vec_push(c->a, &rexcl, r);
+		}
+	} else {
+		int k, i, n;
+
+		if (!c->cols)
+			build_columns(c);
+		col = &c->cols[v->index];
+		k = column_place(col, s->index);
+		i = col->start.v[k];
+		n = col->start.v[k + 1] - i;
+		own = (Boxes){ col->bx.v + i, n, n };
+		excl = (Boxes){ col->bx.v, i, i };
+		rexcl = (Boxes){ col->rbx.v, i, i };
+		vias = col->vias.v + i;
+		ix = col->ix;
+		rix = col->rix;
+	}
 
 	/* the fields query_run reads (the packet and trace are big and
 	 * written only with a counterexample) */
 	q->sp = c->sp;
 	q->bad = policy_cell(c->p, s->index, v->index)->kind == CELL_ALLOW ?
 		PROVE_DROP : PROVE_ACCEPT;
-	q->found = q->definite = q->blind = false;
+	q->found = q->definite = q->blind = q->reply = false;
 	q->classes = 0;
 	*via = NULL;
-	ok = query_run(q, c->crs, &own, col->vias.v + i, &excl, col->ix, via);
+	ok = query_run(q, c->crs, &own, vias, &excl, ix, via);
 	if (ok && q->bad == PROVE_DROP)
-		ok = blind_holds(c, q, &own, col->vias.v + i, &excl, col->ix, via);
+		ok = blind_holds(c, q, &own, vias, &excl, ix, via);
+	if (ok && q->bad == PROVE_DROP)
+		ok = replies_hold(c, q, &own, vias, &rexcl, rix, via);
 	c->st->classes += q->classes;
 	return ok;
 }
@@ -1059,6 +1295,36 @@ static void list_ignored(const Ctx *c, Buf *out)
 	}
 }
 
+/* The invariant every policy with a container profile has, whether its
+ * file states it or not (the seed's: job containers can never spawn
+ * agents): the container block's source cannot reach the tcp service
+ * fp-apid serves ("api", the name it loads from the bundle). The
+ * policy's invariants, then that one, into a (allocated in ar); returns
+ * how many. */
+static int all_invariants(Arena *ar, const Policy *p, const Invariant **out)
+{
+	Invariant *all = arena_alloc(ar, (size_t)(p->n_invariants + 1) * sizeof *all);
+	const Source *src = p->container.source;
+	Service *api = policy_service(p, "api");
+	InvClause *cl;
+	Service **svcs;
+
+	memcpy(all, p->invariants, (size_t)p->n_invariants * sizeof *all);
+	*out = all;
+	if (!src || !api || api->kind != SVC_TCP)
+		return p->n_invariants;
+	cl = arena_alloc(ar, sizeof *cl);
+	svcs = arena_alloc(ar, sizeof *svcs);
+	svcs[0] = api;
+	*cl = (InvClause){ .source = (Source *)src, .services = svcs,
+			   .n_services = 1, .can = false, .loc = p->container.loc };
+	all[p->n_invariants] = (Invariant){
+		.name = "builtin_no_spawn",
+		.text = "built in: the job containers can never reach the service fp-apid serves",
+		.loc = p->container.loc, .clauses = cl, .n_clauses = 1 };
+	return p->n_invariants + 1;
+}
+
 int prove_report(const Policy *p, const Ruleset *rs, const ProveOpts *o,
 		 Buf *out, ProveStats *st)
 {
@@ -1072,8 +1338,11 @@ int prove_report(const Policy *p, const Ruleset *rs, const ProveOpts *o,
 	st->rules = ruleset_rule_count(rs);
 	st->unknown = list_unknown(rs, NULL);
 	list_ignored(&c, out);
-	for (int i = 0; i < p->n_invariants; i++) {
-		const Invariant *inv = &p->invariants[i];
+	const Invariant *invs;
+	int n_invs = all_invariants(c.a, p, &invs);
+
+	for (int i = 0; i < n_invs; i++) {
+		const Invariant *inv = &invs[i];
 		Buf body = { 0 };
 		int failed = 0;
 
@@ -1085,7 +1354,8 @@ int prove_report(const Policy *p, const Ruleset *rs, const ProveOpts *o,
 					failed++;
 			}
 		st->invariants_failed += failed;
-		buf_printf(out, "invariant %s: %s\n", inv->name,
+		buf_printf(out, "invariant %s%s: %s\n", inv->name,
+			   i == p->n_invariants ? " (built in: the job containers never reach fp-apid's service)" : "",
 			   failed ? "FAILS" : "holds");
 		if (body.data)
 			buf_puts(out, body.data);
@@ -1098,7 +1368,7 @@ int prove_report(const Policy *p, const Ruleset *rs, const ProveOpts *o,
 			for (int v = 0; v < p->n_services; v++) {
 				const Service *svc = p->services[v];
 
-				if (!service_is_network(svc) ||
+				if (svc->kind == SVC_UNIX ||
 				    policy_cell(p, s, v)->kind == CELL_NONE)
 					continue;
 				st->cells++;
@@ -1183,8 +1453,11 @@ int prove_policy(const Policy *p, const Ruleset *rs, Diag *d, Buf *report)
 	int failed = 0;
 
 	ctx_init(&c, p, rs, NULL, &st);
-	for (int i = 0; i < p->n_invariants; i++) {
-		const Invariant *inv = &p->invariants[i];
+	const Invariant *invs;
+	int n_invs = all_invariants(c.a, p, &invs);
+
+	for (int i = 0; i < n_invs; i++) {
+		const Invariant *inv = &invs[i];
 
 		for (int k = 0; k < inv->n_clauses; k++) {
 			const InvClause *cl = &inv->clauses[k];
@@ -1199,7 +1472,7 @@ int prove_policy(const Policy *p, const Ruleset *rs, Diag *d, Buf *report)
 				char *msg;
 
 				st.invariants++;
-				if (!service_is_network(v)) {
+				if (v->kind == SVC_UNIX) {
 					CellKind ck = policy_cell(p, cl->source->index,
 								  v->index)->kind;
 
@@ -1219,10 +1492,16 @@ int prove_policy(const Policy *p, const Ruleset *rs, Diag *d, Buf *report)
 				}
 				st.classes += q.classes;
 				failed++;
-				msg = arena_printf(c.a, "invariant %s fails: %s %s %s",
-						   inv->name, cl->source->name,
-						   cl->can ? "cannot reach" : "can reach",
-						   v->name);
+				msg = i < p->n_invariants ?
+					arena_printf(c.a, "invariant %s fails: %s %s %s",
+						     inv->name, cl->source->name,
+						     cl->can ? "cannot reach" : "can reach",
+						     v->name) :
+					arena_printf(c.a, "built-in invariant fails: %s can reach %s "
+						     "(the job containers' source must never reach the service "
+						     "fp-apid serves, whatever the policy says; deny it in the "
+						     "row of '%s' or a row above)",
+						     cl->source->name, v->name, cl->source->name);
 				diag_failure(&c, d, cl->loc, msg, &q, via);
 			}
 		}
@@ -1236,7 +1515,7 @@ int prove_policy(const Policy *p, const Ruleset *rs, Diag *d, Buf *report)
 			const Via *via;
 			char *msg;
 
-			if (!service_is_network(svc) || cell->kind == CELL_NONE)
+			if (svc->kind == SVC_UNIX || cell->kind == CELL_NONE)
 				continue;
 			st.cells++;
 			if (cell_holds(&c, src, svc, &q, &via))

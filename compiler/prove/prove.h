@@ -30,15 +30,18 @@
 typedef enum {
 	PKT_NET,	/* arrives from the network: prerouting, input */
 	PKT_LOCAL,	/* sent by a local process: output, postrouting, then
-			   prerouting and input on lo (no socket there) */
+			   (out lo) prerouting and input on lo (no socket
+			   there); out another interface it leaves the host */
+	PKT_FWD,	/* arrives from the network and is routed out another
+			   interface: prerouting, forward, postrouting */
 } PktPath;
 
 /* One concrete packet. Unset names are "" (no interface). */
 typedef struct Packet {
 	PktPath path;
-	const char *iifname;	/* PKT_NET: the interface it arrives on */
-	const char *oifname;	/* PKT_LOCAL: the output interface, "lo" for a
-				   local destination */
+	const char *iifname;	/* PKT_NET, PKT_FWD: the interface it arrives on */
+	const char *oifname;	/* PKT_LOCAL, PKT_FWD: the output interface,
+				   "lo" for a local destination */
 	AddrFamily fam;
 	uint8_t saddr[16], daddr[16];	/* network byte order */
 	int l4proto;		/* 6 tcp, 17 udp, ... */
@@ -138,6 +141,12 @@ Ruleset *verify_load_ruleset(Arena *a, const char *path);
 int cmd_explain(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+
+/* diff.c: the canonical one-line descriptions `fpc diff` compares, for
+ * other views of a policy: a source's vias ("via "wg0" from 10.0.0.2; via
+ * user flashpods (uid 990)") and a service ("tcp 8080 on 10.0.0.1"). */
+void describe_source(const Source *s, Buf *out);
+void describe_service(const Service *v, Buf *out);
 int cmd_verify(int argc, char **argv);
 
 #endif

@@ -14,12 +14,6 @@
 
 #include <errno.h>
 
-static int usage(void)
-{
-	fprintf(stderr, "usage: fpc verify POLICY --ruleset FILE   (FILE: `nft -j list ruleset` output, - for stdin)\n");
-	return 2;
-}
-
 /* Read path ("-" is stdin) into a heap buffer; NULL with errno. */
 static char *slurp(const char *path, size_t *len)
 {
@@ -72,16 +66,12 @@ int cmd_verify(int argc, char **argv)
 	Ruleset *rs;
 	int rc;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--ruleset") && i + 1 < argc)
-			file = argv[++i];
-		else if (argv[i][0] != '-' && !policy)
-			policy = argv[i];
-		else
-			return usage();
-	}
-	if (!policy || !file)
-		return usage();
+	const DiagOpt opts[] = { { "--ruleset", &file, NULL }, { NULL, NULL, NULL } };
+
+	if (diag_args(argc, argv, opts, &policy, 1, 1, "POLICY") < 0)
+		return 2;
+	if (!file)
+		return diag_usage("--ruleset FILE is required (`nft -j list ruleset` output, - for stdin)");
 	d = diag_new();
 	p = policy_load(policy, d);
 	diag_free(d);

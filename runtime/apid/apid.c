@@ -5,7 +5,10 @@
  * listening socket; drop to that user; open the store; reconcile; serve.
  * Any failure before serving exits 1 with one line on stderr (fail
  * closed). SIGTERM/SIGINT stop it; running containers are left running
- * and adopted by the next start.
+ * and adopted by the next start. SIGHUP re-reads the bearer token file
+ * (rotation): requests from then on need the new token, jobs and
+ * connections are untouched, and a file that does not load leaves the old
+ * token in force.
  */
 #include "apid.h"
 
@@ -18,29 +21,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* see apid.h */
-void apid_log(const char *fmt, ...)
-{
-	struct timespec ts;
-	struct tm tm;
-	char stamp[40];
-	va_list ap;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-	pthread_mutex_lock(&log_lock);
-	fprintf(stderr, "%s.%03ldZ fp-apid: ", stamp, ts.tv_nsec / 1000000);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	fflush(stderr);
-	pthread_mutex_unlock(&log_lock);
-}
 
 /* see apid.h */
 int64_t now_ms(void)
@@ -116,6 +96,7 @@ static void block_signals(sigset_t *set)
 int apid_run(const ApidConfig *cfg)
 {
 	char err[BUNDLE_ERR_MAX + 256], token[AUTH_TOKEN_LEN + 1];
+	AuthToken *tok = NULL;
 	FpBundle *b = NULL;
 	RunAs ra = { 0 };
 	Store *store = NULL;
@@ -123,7 +104,7 @@ int apid_run(const ApidConfig *cfg)
 	Server *srv = NULL;
 	RateLimit *rl = NULL;
 	sigset_t set;
-	int fd = -1, rc = 1, sig = 0;
+	int fd = -1, rc = DAEMON_EXIT_CONFIG, sig = 0;
 
 	b = bundle_load_file(cfg->bundle_path, err, sizeof err);
 	if (!b)
@@ -133,12 +114,16 @@ int apid_run(const ApidConfig *cfg)
 		goto fail;
 	if (cfg->check_only) {
 		print_summary(cfg, b, &ra);
-		rc = 0;
+		rc = DAEMON_EXIT_OK;
 		goto out;
 	}
 	block_signals(&set);
-	fd = server_listen(cfg, b, err, sizeof err);
-	if (fd < 0 || runas_drop(&ra, err, sizeof err) < 0)
+	fd = api_server_listen(cfg, b, err, sizeof err);
+	if (fd < 0) {
+		rc = DAEMON_EXIT_SOCKET;
+		goto fail;
+	}
+	if (runas_drop(&ra, err, sizeof err) < 0)
 		goto fail;
 	if (chdir("/") < 0 || check_dir("log directory", cfg->log_dir, err, sizeof err) < 0 ||
 	    check_dir("database directory", dir_of(cfg->db_path), err, sizeof err) < 0)
@@ -151,35 +136,41 @@ int apid_run(const ApidConfig *cfg)
 	if (!ex)
 		goto fail;
 	rl = ratelimit_new((double)cfg->rate, (double)cfg->burst);
-	if (!rl) {
+	tok = auth_token_new(token);
+	if (!rl || !tok) {
 		snprintf(err, sizeof err, "out of memory");
 		goto fail;
 	}
-	ServerEnv se = { .cfg = cfg, .bundle = b, .token = token, .store = store,
+	ServerEnv se = { .cfg = cfg, .bundle = b, .token = tok, .store = store,
 			 .executor = ex, .rl = rl };
-	srv = server_start(&se, fd, err, sizeof err);
+	srv = api_server_start(&se, fd, err, sizeof err);
 	if (!srv)
 		goto fail;
-	apid_log("serving policy %s as uid %ld (pid %ld)", bundle_policy_name(b),
+	daemon_log("serving policy %s as uid %ld (pid %ld)", bundle_policy_name(b),
 		 (long)geteuid(), (long)getpid());
 	while (sig != SIGTERM && sig != SIGINT) {
 		if (sigwait(&set, &sig))
 			break;
-		if (sig == SIGHUP)
-			apid_log("SIGHUP ignored: restart fp-apid to load a new bundle");
+		if (sig == SIGHUP && auth_token_reload(tok, cfg->token_path, err,
+						       sizeof err) < 0)
+			daemon_log("SIGHUP: keeping the old token: %s", err);
+		else if (sig == SIGHUP)
+			daemon_log("SIGHUP: token re-read from %s (a new bundle needs a "
+				   "restart)", cfg->token_path);
 	}
-	apid_log("stopping on signal %d; running containers stay up", sig);
-	rc = 0;
+	daemon_log("stopping on signal %d; running containers stay up", sig);
+	rc = DAEMON_EXIT_OK;
 	goto out;
 fail:
-	fprintf(stderr, "fp-apid: %s\n", err);
+	daemon_log("%s", err);
 out:
-	server_stop(srv);
+	api_server_stop(srv);
 	executor_stop(ex);
 	ratelimit_free(rl);
 	store_close(store);
 	if (fd >= 0)
 		close(fd);
+	auth_token_free(tok);
 	runas_free(&ra);
 	bundle_free(b);
 	explicit_bzero(token, sizeof token);

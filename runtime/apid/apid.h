@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "bundle.h"
+#include "daemon.h"
 #include "ratelimit.h"
 
 #define APID_VERSION "0.1.0"
@@ -50,22 +51,22 @@ typedef struct ApidConfig {
 	bool access_log;		/* --access-log: one line per request */
 } ApidConfig;
 
-/* Fill cfg from argv (defaults first). Returns 0, 1 after --help/--version
- * (printed), or 2 after printing a usage error to stderr. */
+/* Fill cfg from argv (defaults first). Returns 0, -1 after --help/--version
+ * (printed), or DAEMON_EXIT_USAGE after printing a usage error. */
 int config_parse(ApidConfig *cfg, int argc, char **argv);
 
-/* A range-checked decimal parse (strtonum style): 0 and *out, or -1. */
+/* A whole decimal number in min..max into *out (parse_num, common/base.h):
+ * 0, or -1. */
 int parse_long(const char *s, long min, long max, long *out);
 
 /* ---- apid.c: start-up and shutdown ------------------------------------- */
 
 /* Run the daemon until SIGTERM/SIGINT: load and validate, listen, drop to
- * the container user, open the store, reconcile, serve. Returns the exit
- * status (0 clean stop, 1 any start-up failure, reported on stderr). */
+ * the container user, open the store, reconcile, serve; SIGHUP re-reads the
+ * bearer token. Returns the exit status (DAEMON_EXIT_*, daemon.h: OK on a
+ * clean stop, SOCKET if it cannot listen, CONFIG for any other start-up
+ * failure, reported on stderr). Log lines: daemon_log. */
 int apid_run(const ApidConfig *cfg);
-
-/* Log a line to stderr with a UTC timestamp (thread-safe). */
-void apid_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Wall-clock milliseconds since the epoch (monotonic seconds: mono_now,
  * runtime/lib/ratelimit.h). */
@@ -90,6 +91,19 @@ int auth_load_token(const char *path, char *out, char *err, size_t errlen);
 /* Judge an Authorization header value (NULL: absent) against token, in
  * time independent of where they differ. */
 AuthResult auth_check(const char *token, const char *header);
+
+/* The token in force, replaced as a whole on SIGHUP (rotation): readers
+ * never see half of one. */
+typedef struct AuthToken AuthToken;
+
+/* A holder of token (AUTH_TOKEN_LEN hex characters); NULL if out of memory. */
+AuthToken *auth_token_new(const char *token);
+void auth_token_free(AuthToken *t);
+/* Replace the token by the one in path (auth_load_token's checks): 0, or
+ * -1 and err with the old token still in force. */
+int auth_token_reload(AuthToken *t, const char *path, char *err, size_t errlen);
+/* auth_check against the token in force. */
+AuthResult auth_token_check(AuthToken *t, const char *header);
 
 /* rate limiting: runtime/lib/ratelimit.h, keyed by peer address */
 
@@ -195,6 +209,14 @@ FpJobKind job_kind_for(const FpPrivilege *p);
 /* Check body (a JSON object) and fill j (id left NULL). 0, or -1 and e. */
 int validate_job(const FpBundle *b, const json_t *body, Job *j, ApiError *e);
 
+/* Whether every upload mount of j's privilege names a real directory: the
+ * part of the host path from {upload_id} on is resolved beneath the
+ * directory above it without following any symlink (openat2 RESOLVE_BENEATH
+ * | RESOLVE_NO_SYMLINKS). 0, or -1 with the path that failed in bad (the
+ * caller frees; NULL if files_id is missing). Checked when a job is posted
+ * and again just before it starts. */
+int uploads_check(const FpBundle *b, const Job *j, char **bad);
+
 /* The FpJob of stored job j (pointers into j). */
 void job_to_fpjob(const Job *j, FpJob *out);
 
@@ -276,18 +298,23 @@ typedef struct Server Server;
 typedef struct ServerEnv {
 	const ApidConfig *cfg;
 	const FpBundle *bundle;
-	const char *token;
+	AuthToken *token;
 	Store *store;
 	Executor *executor;
 	RateLimit *rl;
 } ServerEnv;
 
 /* Bind the listening socket (before privileges are dropped). -1 and err. */
-int server_listen(const ApidConfig *cfg, const FpBundle *b, char *err,
+int api_server_listen(const ApidConfig *cfg, const FpBundle *b, char *err,
 		  size_t errlen);
 /* Serve on fd with a thread pool. NULL and err on failure. */
-Server *server_start(const ServerEnv *env, int fd, char *err, size_t errlen);
-void server_stop(Server *s);
+Server *api_server_start(const ServerEnv *env, int fd, char *err, size_t errlen);
+/* Serve the connected socket fd as if accepted from sa (the accept policy
+ * applies): for in-process clients (the fuzz harness). fd is the server's
+ * from here on; 0, or -1 with errno. */
+int api_server_add_connection(Server *s, int fd, const struct sockaddr *sa,
+			  socklen_t len);
+void api_server_stop(Server *s);
 
 /* A request as the routes see it. */
 typedef struct Request {

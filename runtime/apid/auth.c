@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* auth.c: the bearer token: loaded from a private file, compared in
- * constant time. */
+ * constant time, replaced whole when the file is re-read (SIGHUP). */
 #include "apid.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -96,4 +98,56 @@ AuthResult auth_check(const char *token, const char *header)
 	if (!ct_equal(cand, token, AUTH_TOKEN_LEN) || len != AUTH_TOKEN_LEN)
 		return AUTH_INVALID;
 	return AUTH_OK;
+}
+
+struct AuthToken {
+	pthread_rwlock_t lock;
+	char token[AUTH_TOKEN_LEN + 1];
+};
+
+/* see apid.h */
+AuthToken *auth_token_new(const char *token)
+{
+	AuthToken *t = calloc(1, sizeof *t);
+
+	if (!t)
+		return NULL;
+	pthread_rwlock_init(&t->lock, NULL);
+	snprintf(t->token, sizeof t->token, "%s", token);
+	return t;
+}
+
+/* see apid.h */
+void auth_token_free(AuthToken *t)
+{
+	if (!t)
+		return;
+	explicit_bzero(t->token, sizeof t->token);
+	pthread_rwlock_destroy(&t->lock);
+	free(t);
+}
+
+/* see apid.h */
+int auth_token_reload(AuthToken *t, const char *path, char *err, size_t errlen)
+{
+	char fresh[AUTH_TOKEN_LEN + 1];
+
+	if (auth_load_token(path, fresh, err, errlen) < 0)
+		return -1;
+	pthread_rwlock_wrlock(&t->lock);
+	memcpy(t->token, fresh, sizeof fresh);
+	pthread_rwlock_unlock(&t->lock);
+	explicit_bzero(fresh, sizeof fresh);
+	return 0;
+}
+
+/* see apid.h */
+AuthResult auth_token_check(AuthToken *t, const char *header)
+{
+	AuthResult r;
+
+	pthread_rwlock_rdlock(&t->lock);
+	r = auth_check(t->token, header);
+	pthread_rwlock_unlock(&t->lock);
+	return r;
 }

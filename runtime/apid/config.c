@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* config.c: fp-apid's command line, with range-checked numbers. */
+/* config.c: fp-apid's command line, with range-checked numbers (parse_num). */
 #include "apid.h"
+#include "base.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -37,16 +38,12 @@ static void usage(FILE *f)
 /* see apid.h */
 int parse_long(const char *s, long min, long max, long *out)
 {
-	char *end;
-	long v;
+	const char *why;
+	long long v = parse_num(s, min, max, &why);
 
-	if (!s || !*s)
+	if (why)
 		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -1;
-	*out = v;
+	*out = (long)v;
 	return 0;
 }
 
@@ -100,10 +97,14 @@ static const struct option long_opts[] = {
 static int num_opt(const char *name, const char *arg, long min, long max,
 		   long *dst)
 {
-	if (parse_long(arg, min, max, dst) == 0)
+	const char *why;
+	long long v = parse_num(arg, min, max, &why);
+
+	if (!why) {
+		*dst = (long)v;
 		return 0;
-	fprintf(stderr, "fp-apid: --%s: '%s' is not a number in %ld..%ld\n",
-		name, arg, min, max);
+	}
+	daemon_log("--%s: '%s' %s (%ld..%ld)", name, arg, why, min, max);
 	return -1;
 }
 
@@ -134,19 +135,19 @@ int config_parse(ApidConfig *cfg, int argc, char **argv)
 		case OPT_ACCESSLOG: cfg->access_log = true; break;
 		case OPT_VERSION:
 			printf("fp-apid %s (bundle format %d)\n", APID_VERSION, BUNDLE_FORMAT_VERSION);
-			return 1;
+			return -1;
 		case 'h':
 			usage(stdout);
-			return 1;
+			return -1;
 		default:
 			usage(stderr);
-			return 2;
+			return DAEMON_EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "fp-apid: unexpected argument '%s'\n", argv[optind]);
+		daemon_log("unexpected argument '%s'", argv[optind]);
 		usage(stderr);
-		return 2;
+		return DAEMON_EXIT_USAGE;
 	}
-	return bad ? 2 : 0;
+	return bad ? DAEMON_EXIT_USAGE : 0;
 }

@@ -78,7 +78,7 @@ static void poke(Executor *ex)
 	uint64_t one = 1;
 
 	if (write(ex->efd, &one, sizeof one) < 0 && errno != EAGAIN)
-		apid_log("executor: wake: %s", strerror(errno));
+		daemon_log("executor: wake: %s", strerror(errno));
 }
 
 /* see apid.h */
@@ -101,7 +101,7 @@ static void engine_kill(Executor *ex, const char *name, const char *sig)
 	Helper *h;
 
 	if (pid < 0) {
-		apid_log("executor: %s kill: %s", engine, strerror(errno));
+		daemon_log("executor: %s kill: %s", engine, strerror(errno));
 		return;
 	}
 	h = calloc(1, sizeof *h);
@@ -156,7 +156,7 @@ static void engine_remove(Executor *ex, const char *name)
 	char *out;
 
 	if (podman_run_capture(argv, ex->env.child_env, &out, 4096, 60) != 0)
-		apid_log("executor: %s rm -f %s failed", engine, name);
+		daemon_log("executor: %s rm -f %s failed", engine, name);
 	free(out);
 }
 
@@ -189,9 +189,28 @@ static int engine_events(Executor *ex, const char *name, int *code)
 	return found;
 }
 
+/* Whether process pid (a /proc entry name) is in our pid namespace: a
+ * process inside a job's container never is (podman gives every container
+ * a pid namespace of its own; its rootless user namespace, by contrast, is
+ * the runner's too, so it cannot tell them apart). */
+static bool same_pid_namespace(const char *pid)
+{
+	char mine[64], theirs[64], path[300];
+	ssize_t a, b;
+
+	a = readlink("/proc/self/ns/pid", mine, sizeof mine);
+	snprintf(path, sizeof path, "/proc/%s/ns/pid", pid);
+	b = readlink(path, theirs, sizeof theirs);
+	return a > 0 && a == b && !memcmp(mine, theirs, (size_t)a);
+}
+
 /* The pid of a live `podman run --name NAME` of ours left by a previous run
- * of the daemon: the one it recorded (same pid, same start time), else one
- * of our uid whose command line names the container; or 0. */
+ * of the daemon: the one it recorded (same pid, same start time), else
+ * (it died between the spawn and recording it) one of our uid, in our own
+ * pid namespace, whose command line names the container. A job's
+ * processes run as our uid too but inside their container's pid
+ * namespace, so one that dresses up as "podman run --name ..." is never
+ * taken. 0 if none. */
 static pid_t find_runner(const Job *j)
 {
 	const char *name = j->container;
@@ -217,7 +236,8 @@ static pid_t find_runner(const Job *j)
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
 		snprintf(path, sizeof path, "/proc/%s", de->d_name);
-		if (stat(path, &st) < 0 || st.st_uid != geteuid())
+		if (stat(path, &st) < 0 || st.st_uid != geteuid() ||
+		    !same_pid_namespace(de->d_name))
 			continue;
 		snprintf(path, sizeof path, "/proc/%s/cmdline", de->d_name);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -271,7 +291,7 @@ static StoreResult finish_once(Executor *ex, const char *id, const Running *rj,
 		r = store_transition(ex->env.store, id, JOB_CANCELLING, st, j);
 	}
 	if (r == STORE_OK)
-		apid_log("job %s: %s (exit %d)", id, job_status_name(st),
+		daemon_log("job %s: %s (exit %d)", id, job_status_name(st),
 			 j->has_exit_code ? j->exit_code : -1);
 	return r;
 }
@@ -289,10 +309,10 @@ static void finish(Executor *ex, const char *id, const Running *rj, bool has_cod
 	j.finished_ms = now_ms();
 	for (int attempt = 0; finish_once(ex, id, rj, &j, oom) == STORE_ERROR; attempt++) {
 		if (attempt == 12) {
-			apid_log("job %s: its end could not be recorded; the next start will", id);
+			daemon_log("job %s: its end could not be recorded; the next start will", id);
 			return;
 		}
-		apid_log("job %s: the store failed recording its end; retrying", id);
+		daemon_log("job %s: the store failed recording its end; retrying", id);
 		sleep(1);
 	}
 }
@@ -304,7 +324,7 @@ static void fail_queued(Executor *ex, const char *id, const char *error)
 
 	j.error = (char *)error;
 	j.finished_ms = now_ms();
-	apid_log("job %s: cannot start: %s", id, error);
+	daemon_log("job %s: cannot start: %s", id, error);
 	store_transition(ex->env.store, id, JOB_QUEUED, JOB_FAILED, &j);
 }
 
@@ -398,6 +418,17 @@ static void start_job(Executor *ex, Job *j)
 	StoreResult sr;
 	int log;
 
+	char *bad;
+
+	/* the upload was checked when the job was posted; it may have been
+	 * swapped for a symlink since */
+	if (uploads_check(ex->env.bundle, j, &bad) < 0) {
+		snprintf(msg, sizeof msg, "the upload %s is gone or is no longer a "
+			 "directory reached without symlinks", bad ? bad : "(none)");
+		free(bad);
+		fail_queued(ex, j->id, msg);
+		return;
+	}
 	job_to_fpjob(j, &fj);
 	argv = bundle_job_argv(ex->env.bundle, &fj, err, sizeof err);
 	if (!argv) {
@@ -446,7 +477,7 @@ static void start_job(Executor *ex, Job *j)
 	store_set_runner(ex->env.store, j->id, rj->pid, proc_start_time(rj->pid));
 	rj->deadline = mono_now() + (double)j->timeout_minutes * (double)ex->env.cfg->minute_seconds;
 	running_add(ex, rj);
-	apid_log("job %s: started %s (pid %d, timeout %ld min)", j->id,
+	daemon_log("job %s: started %s (pid %d, timeout %ld min)", j->id,
 		 rj->name ? rj->name : "?", (int)rj->pid, j->timeout_minutes);
 }
 
@@ -494,7 +525,7 @@ static void check_deadlines(Executor *ex, double now, double *next)
 {
 	for (Running *rj = ex->running; rj; rj = rj->next) {
 		if (rj->phase == PH_RUN && now >= rj->deadline) {
-			apid_log("job %s: timed out", rj->id);
+			daemon_log("job %s: timed out", rj->id);
 			rj->timed_out = true;
 			begin_stop(ex, rj, now);
 		} else if (rj->phase != PH_RUN && now >= rj->phase_at) {
@@ -621,7 +652,7 @@ static void adopt(Executor *ex, const Job *j, bool cancelling, pid_t runner)
 	}
 	rj->deadline = mono_now() + (left > 0 ? left : 0);
 	running_add(ex, rj);
-	apid_log("job %s: adopted %s (%s)", j->id, j->container,
+	daemon_log("job %s: adopted %s (%s)", j->id, j->container,
 		 runner ? "its podman run is alive" : "podman wait");
 	if (cancelling) {
 		rj->cancelled = true;
@@ -657,7 +688,7 @@ static void reconcile_job(Executor *ex, const Job *j)
 			finish(ex, j->id, &tmp, false, 0, false, NULL);
 		} else if (store_transition(ex->env.store, j->id, JOB_RUNNING, JOB_QUEUED,
 					    NULL) == STORE_OK) {
-			apid_log("job %s: its container never started, queued again", j->id);
+			daemon_log("job %s: its container never started, queued again", j->id);
 		}
 		return;
 	}
@@ -677,7 +708,7 @@ static void reconcile_job(Executor *ex, const Job *j)
 		finish(ex, j->id, &tmp, false, 0, false, NULL);
 	} else if (store_transition(ex->env.store, j->id, JOB_RUNNING, JOB_QUEUED, NULL) == STORE_OK) {
 		/* podman never saw it: the daemon stopped before the start */
-		apid_log("job %s: never started, queued again", j->id);
+		daemon_log("job %s: never started, queued again", j->id);
 	}
 }
 
@@ -737,14 +768,14 @@ static void *executor_main(void *arg)
 			pfds[n++] = (struct pollfd){ .fd = rj->pidfd, .events = POLLIN };
 		timeout = next > now ? (int)((next - now) * 1000) + 1 : 0;
 		if (poll(pfds, (nfds_t)n, timeout) < 0 && errno != EINTR) {
-			apid_log("executor: poll: %s", strerror(errno));
+			daemon_log("executor: poll: %s", strerror(errno));
 			sleep(1);
 			continue;
 		}
 		if (pfds[0].revents) {
 			uint64_t v;
 			if (read(ex->efd, &v, sizeof v) < 0 && errno != EAGAIN)
-				apid_log("executor: eventfd: %s", strerror(errno));
+				daemon_log("executor: eventfd: %s", strerror(errno));
 		}
 		if (n > 1) {
 			int before = ex->n_running;
@@ -840,7 +871,7 @@ CancelResult executor_cancel(Executor *ex, const char *id)
 			upd.finished_ms = now_ms();
 			r = store_transition(ex->env.store, id, JOB_QUEUED, JOB_CANCELLED, &upd);
 			if (r == STORE_OK) {
-				apid_log("job %s: cancelled before it started", id);
+				daemon_log("job %s: cancelled before it started", id);
 				return CANCEL_DONE;
 			}
 		} else {
@@ -855,7 +886,7 @@ CancelResult executor_cancel(Executor *ex, const char *id)
 				ex->cancels = c;
 				pthread_mutex_unlock(&ex->lock);
 				poke(ex);
-				apid_log("job %s: cancelling", id);
+				daemon_log("job %s: cancelling", id);
 				return CANCEL_STARTED;
 			}
 		}

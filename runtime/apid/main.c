@@ -5,10 +5,12 @@
 int main(int argc, char **argv)
 {
 	ApidConfig cfg;
-	int rc = config_parse(&cfg, argc, argv);
+	int rc;
 
-	if (rc == 1)
-		return 0;
+	daemon_log_init("fp-apid");
+	rc = config_parse(&cfg, argc, argv);
+	if (rc < 0)
+		return DAEMON_EXIT_OK;
 	if (rc)
 		return rc;
 	return apid_run(&cfg);

@@ -112,10 +112,12 @@ static void post_job(const Request *r, Reply *out, ApiError *e)
 	char id[17];
 	StoreResult sr;
 
-	if (ct && strncasecmp(ct, "application/json", 16)) {
+	/* "application/json", optionally with parameters; absent is refused too */
+	if (!ct || strncasecmp(ct, "application/json", 16) ||
+	    (ct[16] && ct[16] != ';' && ct[16] != ' ' && ct[16] != '\t')) {
 		api_error_set(e, 415, "unsupported_media_type",
-			      json_pack("{s:s}", "content_type", ct),
-			      "the body must be application/json");
+			      json_pack("{s:s?}", "content_type", ct),
+			      "the body must be application/json (Content-Type)");
 		return;
 	}
 	body = json_loadb(r->body ? r->body : "", r->body_len, JSON_REJECT_DUPLICATES, &jerr);
@@ -136,7 +138,7 @@ static void post_job(const Request *r, Reply *out, ApiError *e)
 	j.status = JOB_QUEUED;
 	sr = store_insert(r->env->store, &j, &existing);
 	if (sr == STORE_OK) {
-		apid_log("request %s: job %s queued (%s)", r->request_id, j.id, j.type);
+		daemon_log("request %s: job %s queued (%s)", r->request_id, j.id, j.type);
 		executor_wake(r->env->executor);
 		out->http = 201;
 		out->json = job_to_json(&j);

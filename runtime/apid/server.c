@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * server.c: HTTP with libmicrohttpd (epoll, internal thread pool). Every
- * request passes, in this order: the peer allowlist of the bundle's trust
- * table (403 before anything else), the rate limit (429), the header
- * limit (431), the bearer token (401; not for GET /health), the body
- * limit (413); then routes.c answers. Every answer carries X-Request-Id.
- * A reaper thread closes connections that have not delivered a whole
- * request within --request-timeout (slow clients).
+ * server.c: HTTP with libmicrohttpd (epoll, internal thread pool). A peer
+ * the bundle's trust table does not allow to reach the service is refused
+ * when its connection is accepted, before a byte is read (libmicrohttpd's
+ * accept policy). Every request then passes, in this order: framing (400
+ * and close for two Content-Length or Transfer-Encoding headers, both, or
+ * two Authorization headers), the allowlist again (403), the rate limit
+ * (429), the header limit (431), the bearer token (401; not for GET
+ * /health), the body limit (413); then routes.c answers. Every answer
+ * carries X-Request-Id. Connections that have not delivered a whole request
+ * within --request-timeout are shut down (runtime/lib's ConnTrack).
  */
 #include "apid.h"
 #include "base.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <microhttpd.h>
@@ -25,22 +29,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* One TCP connection, for the reaper. */
-typedef struct Conn {
-	struct Conn *prev, *next;
-	int fd;
-	double since;		/* start, or end of its last request */
-	bool closing;
-} Conn;
-
 struct Server {
 	ServerEnv env;
 	struct MHD_Daemon *mhd;
-	pthread_t reaper;
-	pthread_mutex_t lock;	/* guards conns, stopping */
-	pthread_cond_t cond;
-	bool stopping;
-	Conn *conns;
+	ConnTrack *ct;		/* the whole-request deadline */
+	double refused_logged;	/* when a refused peer was last logged */
+	RateKey refused_peer;	/* ... which one */
+	unsigned long refused;	/* refused since then */
+	pthread_mutex_t lock;	/* guards refused_logged, refused_peer, refused */
 };
 
 /* One request's state across the calls of the access handler. */
@@ -97,7 +93,7 @@ static int parse_hostport(const char *s, struct sockaddr_storage *ss, socklen_t 
 }
 
 /* see apid.h */
-int server_listen(const ApidConfig *cfg, const FpBundle *b, char *err, size_t errlen)
+int api_server_listen(const ApidConfig *cfg, const FpBundle *b, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = 0;
@@ -135,41 +131,27 @@ int server_listen(const ApidConfig *cfg, const FpBundle *b, char *err, size_t er
 			close(fd);
 		return -1;
 	}
-	apid_log("listening on %s (service %s)", where, cfg->service);
+	daemon_log("listening on %s (service %s)", where, cfg->service);
 	return fd;
 }
 
 /* ---- replies ------------------------------------------------------------ */
 
-/* Queue status with body json (consumed) and the headers every answer
- * carries. */
+/* Queue status with body json (consumed), X-Request-Id and the headers
+ * every answer carries (http_reply), one more if extra_hdr; with close, the
+ * connection is closed after it. */
 static enum MHD_Result send_json(struct MHD_Connection *c, ReqState *rs, int status,
-				 json_t *json, const char *extra_hdr, const char *extra_val)
+				 json_t *json, const char *extra_hdr, const char *extra_val,
+				 bool close)
 {
-	char *text = json_dumps(json, JSON_COMPACT);
-	size_t len;
-	struct MHD_Response *resp;
-	enum MHD_Result r;
+	HttpHeader h[2] = { { "X-Request-Id", rs->rid }, { extra_hdr, extra_val } };
+	char *text = http_json_line(json);
 
-	json_decref(json);
 	if (!text)
 		abort();
-	len = strlen(text);
-	text = realloc(text, len + 2);
-	if (!text)
-		abort();
-	text[len++] = '\n';
-	resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-	MHD_add_response_header(resp, "Content-Type", "application/json");
-	MHD_add_response_header(resp, "X-Request-Id", rs->rid);
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	if (extra_hdr)
-		MHD_add_response_header(resp, extra_hdr, extra_val);
-	r = MHD_queue_response(c, (unsigned)status, resp);
-	MHD_destroy_response(resp);
 	rs->http = status;
 	rs->answered = true;
-	return r;
+	return http_reply(c, (unsigned)status, text, NULL, h, 2, close);
 }
 
 /* Queue the error e in CONTEXT.md's format. */
@@ -194,7 +176,7 @@ static enum MHD_Result send_error(struct MHD_Connection *c, ReqState *rs, ApiErr
 		snprintf(val, sizeof val, "%lld", (long long)json_integer_value(
 				 json_object_get(details, "retry_after_seconds")));
 	}
-	r = send_json(c, rs, e->http, j, hdr, val);
+	r = send_json(c, rs, e->http, j, hdr, val, e->http == 400 && !strcmp(e->code, "bad_request"));
 	api_error_clear(e);
 	return r;
 }
@@ -256,12 +238,18 @@ static int gate(Server *s, struct MHD_Connection *c, const char *url,
 	size_t hdr = strlen(url) + strlen(method);
 	const char *cl;
 	char peer[64];
+	const char *bad = http_framing_error(c);
 	int wait;
 	long n;
 
+	if (bad) {
+		api_error_set(e, 400, "bad_request", json_pack("{s:s}", "reason", bad),
+			      "the request is framed ambiguously: %s", bad);
+		return -1;
+	}
 	if (!sa || !bundle_peer_allowed(env->bundle, env->cfg->service, sa)) {
 		peer_text(sa, peer, sizeof peer);
-		apid_log("request %s: peer %s refused: the policy does not allow it to reach %s",
+		daemon_log("request %s: peer %s refused: the policy does not allow it to reach %s",
 			 rs->rid, peer, env->cfg->service);
 		api_error_set(e, 403, "source_not_allowed",
 			      json_pack("{s:s,s:s}", "peer", peer, "service", env->cfg->service),
@@ -285,11 +273,11 @@ static int gate(Server *s, struct MHD_Connection *c, const char *url,
 		return -1;
 	}
 	if (route_needs_auth(method, url)) {
-		AuthResult ar = auth_check(env->token,
+		AuthResult ar = auth_token_check(env->token,
 			MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"));
 		if (ar != AUTH_OK) {
 			peer_text(sa, peer, sizeof peer);
-			apid_log("request %s: peer %s: %s", rs->rid, peer,
+			daemon_log("request %s: peer %s: %s", rs->rid, peer,
 				 ar == AUTH_MISSING ? "no token" : ar == AUTH_MALFORMED ?
 				 "malformed Authorization" : "wrong token");
 		}
@@ -368,10 +356,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	route_dispatch(&r, &out, &e);
 	if (e.code)
 		return send_error(c, rs, &e);
-	return send_json(c, rs, out.http, out.json, NULL, NULL);
+	return send_json(c, rs, out.http, out.json, NULL, NULL, false);
 }
 
-/* A request is over: log it, mark its connection's progress, free. */
+/* A request is over: log it, restart its connection's deadline, free. */
 static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
@@ -381,123 +369,121 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 
 	(void)toe;
-	if (ci && ci->socket_context) {
-		pthread_mutex_lock(&s->lock);
-		((Conn *)ci->socket_context)->since = mono_now();
-		pthread_mutex_unlock(&s->lock);
-	}
+	if (ci)
+		conntrack_done(s->ct, ci->socket_context);
 	if (!rs)
 		return;
 	if (s->env.cfg->access_log)
-		apid_log("request %s: %d in %.1f ms", rs->rid, rs->http,
-			 (mono_now() - rs->t0) * 1000.0);
+		daemon_log("request %s: %d in %.1f ms", rs->rid, rs->http,
+			   (mono_now() - rs->t0) * 1000.0);
 	buf_free(&rs->body);
 	free(rs);
 	*req_cls = NULL;
 }
 
-/* Track connections for the reaper. */
+/* Track connections for the request deadline (one key: the per-address
+ * cap is libmicrohttpd's). */
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
 			  enum MHD_ConnectionNotificationCode code)
 {
 	Server *s = cls;
-	Conn *cn;
+	RateKey none = { { 0 } };
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *ci =
 			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-		cn = calloc(1, sizeof *cn);
-		if (!cn)
-			abort();
-		cn->fd = ci ? ci->connect_fd : -1;
-		cn->since = mono_now();
-		pthread_mutex_lock(&s->lock);
-		cn->next = s->conns;
-		if (s->conns)
-			s->conns->prev = cn;
-		s->conns = cn;
-		pthread_mutex_unlock(&s->lock);
-		*socket_ctx = cn;
+		*socket_ctx = conntrack_add(s->ct, ci ? ci->connect_fd : -1, none);
 		return;
 	}
-	cn = *socket_ctx;
-	if (!cn)
-		return;
-	pthread_mutex_lock(&s->lock);
-	if (cn->prev)
-		cn->prev->next = cn->next;
-	else
-		s->conns = cn->next;
-	if (cn->next)
-		cn->next->prev = cn->prev;
-	pthread_mutex_unlock(&s->lock);
-	free(cn);
+	conntrack_remove(s->ct, *socket_ctx);
 	*socket_ctx = NULL;
 }
 
-/* Close (shut down) connections that sat on one request too long. The fd
- * is still MHD's: it closes it after telling on_connection, which needs
- * the lock we hold, so the fd cannot be reused under us. */
-static void *reaper_main(void *arg)
+/* libmicrohttpd's accept policy: a peer the trust table does not let reach
+ * this service is closed before anything is read from it. A refusal is
+ * logged when it comes from another peer than the last one logged, else
+ * at most once a second, with how many there were. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
 {
-	Server *s = arg;
-	double limit = (double)s->env.cfg->request_timeout;
+	Server *s = cls;
+	char peer[64];
+	RateKey key = ratekey_addr(addr);
+	double now;
+	unsigned long n = 0;
 
+	(void)len;
+	if (addr && bundle_peer_allowed(s->env.bundle, s->env.cfg->service, addr))
+		return MHD_YES;
+	now = mono_now();
 	pthread_mutex_lock(&s->lock);
-	while (!s->stopping) {
-		struct timespec ts;
-		double now = mono_now();
-
-		for (Conn *cn = s->conns; cn; cn = cn->next)
-			if (!cn->closing && cn->fd >= 0 && now - cn->since > limit) {
-				shutdown(cn->fd, SHUT_RDWR);
-				cn->closing = true;
-			}
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 250 * 1000 * 1000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+	s->refused++;
+	if (now - s->refused_logged >= 1.0 || memcmp(&key, &s->refused_peer, sizeof key)) {
+		n = s->refused;
+		s->refused = 0;
+		s->refused_logged = now;
+		s->refused_peer = key;
 	}
 	pthread_mutex_unlock(&s->lock);
-	return NULL;
+	if (n) {
+		peer_text(addr, peer, sizeof peer);
+		daemon_log("peer %s refused at connect: the policy does not allow it to "
+			   "reach %s (%lu refused connections since the last such line)", peer,
+			   s->env.cfg->service, n);
+	}
+	return MHD_NO;
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+/* Decode %XX in a URL path or argument in place, but never %00: a NUL
+ * would cut the path short ("/jobs%00/x" routing as "/jobs"), so it stays
+ * as the three characters and matches no route. Returns the new length. */
+static size_t unescape_no_nul(void *cls, struct MHD_Connection *c, char *s)
 {
-	char buf[512];
+	char *w = s;
 
 	(void)cls;
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	buf[strcspn(buf, "\n")] = '\0';
-	apid_log("http: %s", buf);
+	(void)c;
+	for (const char *r = s; *r; r++) {
+		unsigned v;
+
+		if (r[0] == '%' && isxdigit((unsigned char)r[1]) &&
+		    isxdigit((unsigned char)r[2]) && sscanf(r + 1, "%2x", &v) == 1 && v) {
+			*w++ = (char)v;
+			r += 2;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
 }
 
 /* see apid.h */
-Server *server_start(const ServerEnv *env, int fd, char *err, size_t errlen)
+Server *api_server_start(const ServerEnv *env, int fd, char *err, size_t errlen)
 {
 	Server *s = calloc(1, sizeof *s);
 	size_t mem = (size_t)env->cfg->max_headers + 16384;
-	int rc;
 
 	if (!s)
 		abort();
 	s->env = *env;
 	pthread_mutex_init(&s->lock, NULL);
-	pthread_cond_init(&s->cond, NULL);
+	s->ct = conntrack_new((double)env->cfg->request_timeout, INT_MAX);
+	if (!s->ct) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	if (mem < 32768)
 		mem = 32768;
-	s->mhd = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
-				  MHD_USE_TURBO, 0, NULL, NULL, on_request, s,
-				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+	s->mhd = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC |
+				  MHD_USE_TURBO, 0, on_accept, s, on_request, s,
+				  MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, s,
 				  MHD_OPTION_LISTEN_SOCKET, fd,
 				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)env->cfg->threads,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)env->cfg->request_timeout,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
 				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)256,
+				  MHD_OPTION_UNESCAPE_CALLBACK, unescape_no_nul, s,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 				  MHD_OPTION_END);
@@ -505,32 +491,27 @@ Server *server_start(const ServerEnv *env, int fd, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start the HTTP server");
 		goto fail;
 	}
-	rc = pthread_create(&s->reaper, NULL, reaper_main, s);
-	if (rc) {
-		snprintf(err, errlen, "reaper thread: %s", strerror(rc));
-		MHD_stop_daemon(s->mhd);
-		goto fail;
-	}
 	return s;
 fail:
-	pthread_cond_destroy(&s->cond);
+	conntrack_free(s->ct);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 	return NULL;
 }
 
 /* see apid.h */
-void server_stop(Server *s)
+int api_server_add_connection(Server *s, int fd, const struct sockaddr *sa, socklen_t len)
+{
+	return MHD_add_connection(s->mhd, fd, sa, len) == MHD_YES ? 0 : -1;
+}
+
+/* see apid.h */
+void api_server_stop(Server *s)
 {
 	if (!s)
 		return;
-	pthread_mutex_lock(&s->lock);
-	s->stopping = true;
-	pthread_cond_signal(&s->cond);
-	pthread_mutex_unlock(&s->lock);
-	pthread_join(s->reaper, NULL);
 	MHD_stop_daemon(s->mhd);
-	pthread_cond_destroy(&s->cond);
+	conntrack_free(s->ct);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

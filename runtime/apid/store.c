@@ -7,11 +7,14 @@
  */
 #include "apid.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { STORE_BUSY_MS = 5000, STMT_CACHE = 16 };
 
@@ -105,7 +108,16 @@ static sqlite3 *conn_open(const char *path, char *err, size_t errlen)
 {
 	sqlite3 *db = NULL;
 	char *msg = NULL;
+	int fd;
 
+	/* made 0600 here whatever the umask (SQLite creates its -wal and -shm
+	 * files with the database's mode) */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	close(fd);
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
@@ -230,7 +242,7 @@ static Conn *thread_conn(Store *s)
 		abort();
 	c->db = conn_open(s->path, err, sizeof err);
 	if (!c->db) {
-		apid_log("store: %s", err);
+		daemon_log("store: %s", err);
 		free(c);
 		return NULL;
 	}
@@ -274,7 +286,7 @@ static sqlite3_stmt *prep(Store *s, const char *sql)
 	}
 	if (sqlite3_prepare_v3(c->db, sql, -1, slot >= 0 ? SQLITE_PREPARE_PERSISTENT : 0,
 			       &st, NULL) != SQLITE_OK) {
-		apid_log("store: %s: %s", sql, sqlite3_errmsg(c->db));
+		daemon_log("store: %s: %s", sql, sqlite3_errmsg(c->db));
 		return NULL;
 	}
 	if (slot >= 0) {
@@ -389,7 +401,7 @@ static StoreResult exec_sql(Store *s, const char *sql)
 
 	if (!db || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
 		if (db)
-			apid_log("store: %s: %s", sql, sqlite3_errmsg(db));
+			daemon_log("store: %s: %s", sql, sqlite3_errmsg(db));
 		return STORE_ERROR;
 	}
 	return STORE_OK;
@@ -438,7 +450,7 @@ StoreResult store_insert(Store *s, const Job *j, Job *existing)
 	rc = sqlite3_step(st);
 	release(s, st);
 	if (rc != SQLITE_DONE) {
-		apid_log("store: insert %s: %s", j->id, sqlite3_errmsg(conn(s)));
+		daemon_log("store: insert %s: %s", j->id, sqlite3_errmsg(conn(s)));
 		exec_sql(s, "ROLLBACK");
 		return STORE_ERROR;
 	}
@@ -538,7 +550,7 @@ StoreResult store_transition(Store *s, const char *id, JobStatus from,
 	rc = sqlite3_step(st);
 	release(s, st);
 	if (rc != SQLITE_DONE) {
-		apid_log("store: update %s: %s", id, sqlite3_errmsg(conn(s)));
+		daemon_log("store: update %s: %s", id, sqlite3_errmsg(conn(s)));
 		return STORE_ERROR;
 	}
 	return sqlite3_changes(conn(s)) ? STORE_OK : STORE_NOTFOUND;

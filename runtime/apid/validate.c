@@ -7,11 +7,15 @@
 #include "apid.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 enum {
 	TEXT_MAX = 100 * 1024,	/* command, task, context: one argv element */
@@ -272,31 +276,90 @@ static int validate_kind(const json_t *body, Job *j, ApiError *e)
 	return 0;
 }
 
+/* Open the directory host (a filled mount template) whose component
+ * holding the upload id starts at offset at: the part before it the
+ * normal way, the rest beneath it with no symlink anywhere. fd or -1. */
+static int upload_open(const char *host, size_t at)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
+	};
+	char *base = strndup(host, at);
+	int dfd, fd;
+
+	if (!base)
+		return -1;
+	dfd = open(at ? base : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	free(base);
+	if (dfd < 0)
+		return -1;
+	fd = (int)syscall(SYS_openat2, dfd, host + at, &how, sizeof how);
+	close(dfd);
+	return fd;
+}
+
+/* uploads_check for privilege p. */
+static int uploads_check_priv(const FpPrivilege *p, const Job *j, char **bad)
+{
+	*bad = NULL;
+	for (int i = 0; p && i < p->n_grants; i++) {
+		const FpMount *m = p->grants[i].mount;
+		const char *mark = m->service ? NULL : strstr(m->host, "{upload_id}");
+		char *head, *path;
+		size_t at;
+		int fd;
+
+		if (!mark)
+			continue;
+		if (!j->files_id)
+			return -1;
+		/* the upload's component starts after the last '/' before it */
+		head = strndup(m->host, (size_t)(mark - m->host));
+		path = template_fill(m->host, j->id ? j->id : "x", j->files_id, p->name);
+		if (!head || !path)
+			abort();
+		at = strrchr(head, '/') ? (size_t)(strrchr(head, '/') - head + 1) : 0;
+		free(head);
+		fd = upload_open(path, at);
+		if (fd < 0) {
+			*bad = path;
+			return -1;
+		}
+		close(fd);
+		free(path);
+	}
+	return 0;
+}
+
+/* see apid.h */
+int uploads_check(const FpBundle *b, const Job *j, char **bad)
+{
+	return uploads_check_priv(bundle_privilege(b, j->type), j, bad);
+}
+
 /* Mounts whose host path needs {upload_id}: files_id must be given and
- * the directory must exist. */
+ * the directory must exist, reached without a symlink (uploads_check). */
 static int validate_uploads(const FpPrivilege *p, Job *j, ApiError *e)
 {
+	char *bad = NULL;
+
 	for (int i = 0; i < p->n_grants; i++) {
 		const FpMount *m = p->grants[i].mount;
-		struct stat st;
-		char *path;
 
-		if (m->service || !strstr(m->host, "{upload_id}"))
+		if (m->service || !strstr(m->host, "{upload_id}") || j->files_id)
 			continue;
-		if (!j->files_id) {
-			field_error(e, "missing_field", "files_id",
-				    "'files_id' is required: %s mounts an upload at %s",
-				    p->name, m->target);
-			return -1;
-		}
-		path = template_fill(m->host, "x", j->files_id, p->name);
-		if (!path || stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
-			field_error(e, "files_not_found", "files_id",
-				    "no upload '%s' (upload it first)", j->files_id);
-			free(path);
-			return -1;
-		}
-		free(path);
+		field_error(e, "missing_field", "files_id",
+			    "'files_id' is required: %s mounts an upload at %s",
+			    p->name, m->target);
+		return -1;
+	}
+	if (uploads_check_priv(p, j, &bad) < 0) {
+		field_error(e, "files_not_found", "files_id",
+			    "no upload '%s' (upload it first; a symlink is not one)",
+			    j->files_id);
+		free(bad);
+		return -1;
 	}
 	return 0;
 }

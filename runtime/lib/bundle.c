@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 
 bool bundle_fail(Ld *ld, const char *fmt, ...)
 {
@@ -1077,9 +1078,24 @@ FpBundle *bundle_load_file(const char *path, char *err, size_t errlen)
 {
 	char msg[BUNDLE_ERR_MAX];
 	size_t len;
-	char *data = read_file(path, &len);
+	struct stat st;
+	char *data;
 	FpBundle *b;
 
+	/* a bundle is kilobytes; a huge file is not one (and would be read
+	 * whole into memory) */
+	if (stat(path, &st) == 0 && st.st_size > BUNDLE_FILE_MAX) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: larger than %d bytes: not a bundle",
+				 path, BUNDLE_FILE_MAX);
+		return NULL;
+	}
+	data = read_file(path, &len);
+	if (data && len > BUNDLE_FILE_MAX) {
+		free(data);
+		errno = EFBIG;
+		data = NULL;
+	}
 	if (!data) {
 		if (err && errlen)
 			snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));

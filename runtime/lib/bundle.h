@@ -32,6 +32,8 @@
 
 /* A buffer this large holds any error message of this API. */
 #define BUNDLE_ERR_MAX 512
+/* The largest bundle file loaded, in bytes (bundle_load_file). */
+#define BUNDLE_FILE_MAX (16 * 1024 * 1024)
 
 /* The largest single argv element bundle_job_argv() accepts (the kernel's
  * MAX_ARG_STRLEN is 128 KiB; this leaves room for "NAME="). */

@@ -3,7 +3,9 @@
  * audit.c: one JSON line per token exchange, appended with a single write()
  * so concurrent lines never interleave. A line that cannot be written in
  * full makes the caller refuse the request: no secret leaves unrecorded.
- * Secret names are logged, values never.
+ * Secret names are logged, values never. The file is bounded: past its
+ * size limit it becomes PATH.1 (one generation kept) and a new one starts;
+ * SIGHUP reopens it for external rotation (logrotate).
  */
 #include "tokend.h"
 
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +25,7 @@ struct Audit {
 	pthread_mutex_t lock;
 	int fd;
 	char *path;	/* NULL: standard error */
+	long long max_bytes;
 };
 
 /* Open path for appending, created 0600; -1 with a message. */
@@ -35,7 +39,7 @@ static int audit_open_fd(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
-Audit *audit_open(const char *path, char *err, size_t errlen)
+Audit *audit_open(const char *path, long long max_bytes, char *err, size_t errlen)
 {
 	Audit *a = calloc(1, sizeof *a);
 
@@ -44,6 +48,7 @@ Audit *audit_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	a->fd = STDERR_FILENO;
+	a->max_bytes = max_bytes;
 	if (path) {
 		a->path = strdup(path);
 		a->fd = a->path ? audit_open_fd(path, err, errlen) : -1;
@@ -127,6 +132,11 @@ static char *audit_line(const AuditEvent *ev, size_t *len)
 		      "error", audit_str(ev->error),
 		      "reason", audit_str(ev->error ? ev->reason : NULL),
 		      "secrets", names);
+	if (o && ev->container && ev->container[0])
+		json_object_set_new(o, "container", json_string(ev->container));
+	if (o && ev->suppressed)
+		json_object_set_new(o, "suppressed_refusals",
+				    json_integer((json_int_t)ev->suppressed));
 	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	if (text) {
@@ -142,6 +152,30 @@ static char *audit_line(const AuditEvent *ev, size_t *len)
 	return line;
 }
 
+/* Past the size limit: PATH becomes PATH.1 and a new PATH is opened. A
+ * failure keeps the current file (the next line tries again). */
+static void audit_rotate_locked(Audit *a)
+{
+	struct stat st;
+	char old[4096], err[256];
+	int fd;
+
+	if (!a->path || fstat(a->fd, &st) < 0 || st.st_size < a->max_bytes)
+		return;
+	snprintf(old, sizeof old, "%s.1", a->path);
+	if (rename(a->path, old) < 0) {
+		daemon_log("audit log %s: cannot rotate: %s", a->path, strerror(errno));
+		return;
+	}
+	fd = audit_open_fd(a->path, err, sizeof err);
+	if (fd < 0) {
+		daemon_log("%s", err);
+		return;
+	}
+	close(a->fd);
+	a->fd = fd;
+}
+
 int audit_write(Audit *a, const AuditEvent *ev)
 {
 	size_t len = 0;
@@ -154,6 +188,8 @@ int audit_write(Audit *a, const AuditEvent *ev)
 	do
 		w = write(a->fd, line, len);
 	while (w < 0 && errno == EINTR);
+	if (w == (ssize_t)len)
+		audit_rotate_locked(a);
 	pthread_mutex_unlock(&a->lock);
 	free(line);
 	return w == (ssize_t)len ? 0 : -1;

@@ -12,6 +12,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,26 +301,23 @@ static void config_usage(FILE *f)
 		"  -S, --socket PATH    listen here instead of the policy's path (tests)\n"
 		"      --service NAME   the policy's unix service to serve (default token)\n"
 		"      --leeway S       clock leeway on exp/nbf/iat, 0-60 (default 30)\n"
-		"      --rate R         requests per second per peer uid (may be a\n"
+		"      --rate R         requests per second per peer container (else\n"
+		"                       uid; may be a\n"
 		"                       fraction), 0 = no limit (default 50)\n"
 		"      --burst N        rate-limit burst (default 100)\n"
 		"      --threads N      worker threads, 1-64 (default 2)\n"
 		"      --timeout S      idle connection timeout, 1-300 s (default 10)\n"
-		"      --max-conns N    concurrent connections, 1-4096 (default 256)\n");
-}
-
-/* Parse a whole decimal number in lo..hi into *out; false if not. */
-static bool config_number(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
+		"      --max-conns N    concurrent connections, 1-4096 (default 256)\n"
+		"      --request-timeout S  a request must arrive whole within S s,\n"
+		"                       1-300 (default 10)\n"
+		"      --max-conns-per-peer N  connections of one container (or uid),\n"
+		"                       1-4096 (default 32)\n"
+		"      --max-lifetime S longest exp - iat accepted, 60-86400 (default 3600)\n"
+		"      --audit-rate N   audit lines/s of refusals per peer, 1-10000 (default 5)\n"
+		"      --audit-max-mb N rotate the audit log to PATH.1 past N MiB,\n"
+		"                       1-1024 (default 64)\n"
+		"      --low-s-only     refuse ECDSA signatures with a high S (only\n"
+		"                       for issuers that sign low-S)\n");
 }
 
 /* Parse a rate: a decimal number of requests per second, 0 to 1e6. */
@@ -334,6 +332,47 @@ static bool config_rate(const char *s, double *out)
 		return false;
 	*out = v;
 	return true;
+}
+
+/* A numeric option: its bounds and where it goes. */
+typedef struct NumOpt {
+	int id;			/* getopt value */
+	long long lo, hi;
+	size_t off;		/* offset of an int member of TokendConfig */
+} NumOpt;
+
+static const NumOpt num_opts[] = {
+	{ 2, 0, JWT_MAX_LEEWAY, offsetof(TokendConfig, leeway) },
+	{ 5, 1, 64, offsetof(TokendConfig, threads) },
+	{ 6, 1, 300, offsetof(TokendConfig, timeout_s) },
+	{ 7, 1, 4096, offsetof(TokendConfig, max_conns) },
+	{ 8, 1, 300, offsetof(TokendConfig, request_timeout) },
+	{ 9, 1, 4096, offsetof(TokendConfig, max_conns_per_peer) },
+	{ 10, 60, 86400, offsetof(TokendConfig, max_lifetime) },
+	{ 11, 1, 10000, offsetof(TokendConfig, audit_rate) },
+	{ 12, 1, 1024, offsetof(TokendConfig, audit_max_mb) },
+};
+
+/* Store optarg into the int option id of cfg; false (message printed) if
+ * it is not a number in range. */
+static bool config_num(TokendConfig *cfg, int id, const char *name)
+{
+	for (size_t i = 0; i < sizeof num_opts / sizeof *num_opts; i++) {
+		const char *why;
+		long long v;
+
+		if (num_opts[i].id != id)
+			continue;
+		v = parse_num(optarg, num_opts[i].lo, num_opts[i].hi, &why);
+		if (why) {
+			daemon_log("--%s: '%s' %s (%lld..%lld)", name, optarg, why,
+				   num_opts[i].lo, num_opts[i].hi);
+			return false;
+		}
+		*(int *)((char *)cfg + num_opts[i].off) = (int)v;
+		return true;
+	}
+	BUG("numeric option %d without bounds", id);
 }
 
 int config_parse_args(TokendConfig *cfg, int argc, char **argv)
@@ -352,10 +391,17 @@ int config_parse_args(TokendConfig *cfg, int argc, char **argv)
 		{ "threads", required_argument, NULL, 5 },
 		{ "timeout", required_argument, NULL, 6 },
 		{ "max-conns", required_argument, NULL, 7 },
+		{ "request-timeout", required_argument, NULL, 8 },
+		{ "max-conns-per-peer", required_argument, NULL, 9 },
+		{ "max-lifetime", required_argument, NULL, 10 },
+		{ "audit-rate", required_argument, NULL, 11 },
+		{ "audit-max-mb", required_argument, NULL, 12 },
+		{ "low-s-only", no_argument, NULL, 13 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	long v;
+	const char *why;
+	long long v;
 	int c, li = 0;
 
 	*cfg = (TokendConfig){
@@ -364,7 +410,9 @@ int config_parse_args(TokendConfig *cfg, int argc, char **argv)
 		.jwks_path = "/run/flashpods/jwt-bundle.json",
 		.service_name = "token",
 		.leeway = 30, .rate = 50, .burst = 100, .threads = 2,
-		.timeout_s = 10, .max_conns = 256,
+		.timeout_s = 10, .max_conns = 256, .request_timeout = 10,
+		.max_conns_per_peer = 32, .max_lifetime = 3600, .audit_rate = 5,
+		.audit_max_mb = 64,
 	};
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "nb:s:t:a:S:h", opts, &li)) != -1) {
@@ -376,30 +424,31 @@ int config_parse_args(TokendConfig *cfg, int argc, char **argv)
 		case 'a': cfg->audit_path = optarg; break;
 		case 'S': cfg->socket_override = optarg; break;
 		case 1: cfg->service_name = optarg; break;
-		case 2: if (!config_number(optarg, 0, JWT_MAX_LEEWAY, &v)) goto bad;
-			cfg->leeway = (int)v; break;
+		case 13: cfg->low_s_only = true; break;
 		case 3: if (!config_rate(optarg, &cfg->rate)) goto bad;
 			break;
-		case 4: if (!config_number(optarg, 1, 1000000, &v)) goto bad;
-			cfg->burst = (double)v; break;
-		case 5: if (!config_number(optarg, 1, 64, &v)) goto bad;
-			cfg->threads = (int)v; break;
-		case 6: if (!config_number(optarg, 1, 300, &v)) goto bad;
-			cfg->timeout_s = (int)v; break;
-		case 7: if (!config_number(optarg, 1, 4096, &v)) goto bad;
-			cfg->max_conns = (int)v; break;
+		case 4:
+			v = parse_num(optarg, 1, 1000000, &why);
+			if (why)
+				goto bad;
+			cfg->burst = (double)v;
+			break;
+		case 2: case 5: case 6: case 7: case 8: case 9: case 10: case 11: case 12:
+			if (!config_num(cfg, c, opts[li].name))
+				return DAEMON_EXIT_USAGE;
+			break;
 		case 'h': config_usage(stdout); return -1;
-		default: config_usage(stderr); return TOKEND_EXIT_USAGE;
+		default: config_usage(stderr); return DAEMON_EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "fp-tokend: unexpected argument '%s'\n", argv[optind]);
+		daemon_log("unexpected argument '%s'", argv[optind]);
 		config_usage(stderr);
-		return TOKEND_EXIT_USAGE;
+		return DAEMON_EXIT_USAGE;
 	}
 	return 0;
 bad:
-	fprintf(stderr, "fp-tokend: bad value '%s' for --%s (see --help for the range)\n",
-		optarg, opts[li].name);
-	return TOKEND_EXIT_USAGE;
+	daemon_log("bad value '%s' for --%s (see --help for the range)",
+		   optarg, opts[li].name);
+	return DAEMON_EXIT_USAGE;
 }

@@ -23,7 +23,6 @@
 #include <libgen.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,22 +34,6 @@
 #include <jansson.h>
 
 enum { POLL_MS = 2000 };	/* re-stat the trust bundle this often */
-
-void tokend_log(const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-	int n = snprintf(line, sizeof line, "fp-tokend: ");
-
-	va_start(ap, fmt);
-	vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
-	va_end(ap);
-	n = (int)strlen(line);
-	line[n++] = '\n';
-	if (write(STDERR_FILENO, line, (size_t)n) < 0) {
-		/* nowhere left to say it */
-	}
-}
 
 /* What identifies one version of a file: a rename or a write changes it. */
 typedef struct FileSig {
@@ -96,7 +79,7 @@ static void log_snapshot(const char *what, const Snapshot *snap)
 	int n_ids;
 
 	bundle_identities(snap->pol->bundle, &n_ids);
-	tokend_log("%s: policy %s (sha256 %.12s), trust domain %s, %d identities, "
+	daemon_log("%s: policy %s (sha256 %.12s), trust domain %s, %d identities, "
 		   "%d secrets, %d trust-bundle keys", what,
 		   bundle_policy_name(snap->pol->bundle), snap->pol->sha256,
 		   snap->pol->trust_domain, n_ids, snap->pol->n_secrets,
@@ -111,17 +94,17 @@ static void reload_all(Tokend *t)
 	Snapshot *snap = config_load(&t->cfg, err, sizeof err);
 
 	if (!snap) {
-		tokend_log("reload failed, keeping the previous policy, secrets and "
+		daemon_log("reload failed, keeping the previous policy, secrets and "
 			   "trust bundle: %s", err);
 		return;
 	}
 	if (server_check_socket(t->srv, snap, err, sizeof err) < 0) {
-		tokend_log("reload refused, keeping the previous configuration: %s", err);
+		daemon_log("reload refused, keeping the previous configuration: %s", err);
 		snapshot_unref(snap);
 		return;
 	}
 	if (audit_reopen(t->audit, err, sizeof err) < 0)
-		tokend_log("cannot reopen the audit log, still writing the old one: %s",
+		daemon_log("cannot reopen the audit log, still writing the old one: %s",
 			   err);
 	server_set_snapshot(t->srv, snap);
 	t->jwks_sig = sig;	/* on failure, a changed file still reloads alone */
@@ -139,7 +122,7 @@ static void reload_jwks(Tokend *t)
 	t->jwks_sig = file_sig(t->cfg.jwks_path);
 	jwks = jwks_load(t->cfg.jwks_path, err, sizeof err);
 	if (!jwks) {
-		tokend_log("trust bundle changed but does not load, keeping the "
+		daemon_log("trust bundle changed but does not load, keeping the "
 			   "previous keys: %s", err);
 		return;
 	}
@@ -148,11 +131,11 @@ static void reload_jwks(Tokend *t)
 	snapshot_unref(cur);
 	jwks_unref(jwks);
 	if (!snap) {
-		tokend_log("trust bundle changed: out of memory, keeping the previous keys");
+		daemon_log("trust bundle changed: out of memory, keeping the previous keys");
 		return;
 	}
 	server_set_snapshot(t->srv, snap);
-	tokend_log("trust bundle reloaded: %d keys", snap->jwks->n_keys);
+	daemon_log("trust bundle reloaded: %d keys", snap->jwks->n_keys);
 	snapshot_unref(snap);
 }
 
@@ -192,17 +175,17 @@ static int serve(Tokend *t)
 		int n = poll(pf, t->ino_fd >= 0 ? 2 : 1, POLL_MS);
 
 		if (n < 0 && errno != EINTR) {
-			tokend_log("poll: %s", strerror(errno));
-			return TOKEND_EXIT_SOCKET;
+			daemon_log("poll: %s", strerror(errno));
+			return DAEMON_EXIT_SOCKET;
 		}
 		if (n > 0 && (pf[0].revents & POLLIN) &&
 		    read(t->sig_fd, &si, sizeof si) == sizeof si) {
 			if (si.ssi_signo == SIGHUP) {
-				tokend_log("SIGHUP: reloading");
+				daemon_log("SIGHUP: reloading");
 				reload_all(t);
 			} else {
-				tokend_log("signal %u: stopping", si.ssi_signo);
-				return TOKEND_EXIT_OK;
+				daemon_log("signal %u: stopping", si.ssi_signo);
+				return DAEMON_EXIT_OK;
 			}
 		}
 		if (n > 0 && t->ino_fd >= 0 && (pf[1].revents & POLLIN))
@@ -247,17 +230,17 @@ static int check_only(const TokendConfig *cfg, const Snapshot *snap)
 	char err[TOKEND_ERR_MAX];
 
 	if (check_audit(cfg->audit_path, err, sizeof err) < 0) {
-		tokend_log("%s", err);
-		return TOKEND_EXIT_CONFIG;
+		daemon_log("%s", err);
+		return DAEMON_EXIT_CONFIG;
 	}
 	if (server_check_path(sock, err, sizeof err) < 0) {
-		tokend_log("%s", err);
-		return TOKEND_EXIT_SOCKET;
+		daemon_log("%s", err);
+		return DAEMON_EXIT_SOCKET;
 	}
 	log_snapshot("configuration ok", snap);
-	tokend_log("token socket %s, owner %s:%s, mode %04o", sock,
+	daemon_log("token socket %s, owner %s:%s, mode %04o", sock,
 		   snap->pol->owner, snap->pol->group, snap->pol->mode);
-	return TOKEND_EXIT_OK;
+	return DAEMON_EXIT_OK;
 }
 
 /* Steps 2-6; the signals are blocked before any thread exists. */
@@ -272,24 +255,25 @@ static int start(Tokend *t, Snapshot *snap)
 	sigaddset(&set, SIGINT);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
 	    (t->sig_fd = signalfd(-1, &set, SFD_CLOEXEC)) < 0) {
-		tokend_log("signals: %s", strerror(errno));
-		return TOKEND_EXIT_SOCKET;
+		daemon_log("signals: %s", strerror(errno));
+		return DAEMON_EXIT_SOCKET;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	t->audit = audit_open(t->cfg.audit_path, err, sizeof err);
+	t->audit = audit_open(t->cfg.audit_path, (long long)t->cfg.audit_max_mb << 20,
+			      err, sizeof err);
 	if (!t->audit) {
-		tokend_log("%s", err);
-		return TOKEND_EXIT_CONFIG;
+		daemon_log("%s", err);
+		return DAEMON_EXIT_CONFIG;
 	}
 	t->srv = server_start(&t->cfg, snap, t->audit, err, sizeof err);
 	if (!t->srv) {
-		tokend_log("%s", err);
-		return TOKEND_EXIT_SOCKET;
+		daemon_log("%s", err);
+		return DAEMON_EXIT_SOCKET;
 	}
 	t->jwks_sig = file_sig(t->cfg.jwks_path);
 	t->ino_fd = watch_jwks(t->cfg.jwks_path);
 	log_snapshot("serving", snap);
-	return TOKEND_EXIT_OK;
+	return DAEMON_EXIT_OK;
 }
 
 int tokend_main(int argc, char **argv)
@@ -297,15 +281,25 @@ int tokend_main(int argc, char **argv)
 	Tokend t = { .sig_fd = -1, .ino_fd = -1 };
 	char err[TOKEND_ERR_MAX];
 	Snapshot *snap;
-	int rc = config_parse_args(&t.cfg, argc, argv);
+	int rc;
 
+	daemon_log_init("fp-tokend");
+	rc = config_parse_args(&t.cfg, argc, argv);
 	if (rc)
-		return rc < 0 ? TOKEND_EXIT_OK : rc;
+		return rc < 0 ? DAEMON_EXIT_OK : rc;
+	/* Nothing fp-tokend does needs root, and as root its work on the
+	 * socket path (in a directory the containers' user owns) is a way to
+	 * root: it runs as the socket's owner, as the NixOS unit starts it. */
+	if (!t.cfg.check_only && geteuid() == 0) {
+		daemon_log("refusing to serve as root: start fp-tokend as the token "
+			   "socket's owner (the policy's container user)");
+		return DAEMON_EXIT_CONFIG;
+	}
 	json_object_seed(0);
 	snap = config_load(&t.cfg, err, sizeof err);
 	if (!snap) {
-		tokend_log("%s", err);
-		return TOKEND_EXIT_CONFIG;
+		daemon_log("%s", err);
+		return DAEMON_EXIT_CONFIG;
 	}
 	if (t.cfg.check_only) {
 		rc = check_only(&t.cfg, snap);
@@ -314,7 +308,7 @@ int tokend_main(int argc, char **argv)
 	}
 	rc = start(&t, snap);
 	snapshot_unref(snap);
-	if (rc == TOKEND_EXIT_OK)
+	if (rc == DAEMON_EXIT_OK)
 		rc = serve(&t);
 	server_stop(t.srv);
 	audit_close(t.audit);
@@ -322,7 +316,7 @@ int tokend_main(int argc, char **argv)
 		close(t.ino_fd);
 	if (t.sig_fd >= 0)
 		close(t.sig_fd);
-	if (rc == TOKEND_EXIT_OK)
-		tokend_log("stopped");
+	if (rc == DAEMON_EXIT_OK)
+		daemon_log("stopped");
 	return rc;
 }

@@ -183,10 +183,43 @@ static const JwsAlg *jwt_header(json_t *h, JwtResult *r)
 	return a;
 }
 
-/* The DER form of a JWS ECDSA signature r||s of 2 * half bytes; NULL if
- * r or s is zero. The caller frees. */
-static unsigned char *jwt_es_der(const unsigned char *sig, size_t half,
-				 int *derlen)
+/* Half the group order of each ES curve (P-256, P-384, P-521), fetched
+ * once: an s above it is the "high-S" twin of a valid signature. */
+static BIGNUM *jwt_half_order[3];
+static pthread_once_t jwt_half_once = PTHREAD_ONCE_INIT;
+static const int jwt_es_nids[3] = { NID_X9_62_prime256v1, NID_secp384r1,
+				    NID_secp521r1 };
+
+static void jwt_half_fetch(void)
+{
+	for (int i = 0; i < 3; i++) {
+		EC_GROUP *g = EC_GROUP_new_by_curve_name(jwt_es_nids[i]);
+
+		jwt_half_order[i] = g ? BN_dup(EC_GROUP_get0_order(g)) : NULL;
+		if (jwt_half_order[i])
+			BN_rshift1(jwt_half_order[i], jwt_half_order[i]);
+		EC_GROUP_free(g);
+	}
+}
+
+/* Whether s is at most half the order of curve nid (low-S, the one
+ * spelling accepted); false for an unknown curve. */
+static bool jwt_low_s(const BIGNUM *s, int nid)
+{
+	pthread_once(&jwt_half_once, jwt_half_fetch);
+	for (int i = 0; i < 3; i++)
+		if (jwt_es_nids[i] == nid)
+			return jwt_half_order[i] && BN_cmp(s, jwt_half_order[i]) <= 0;
+	return false;
+}
+
+/* The DER form of a JWS ECDSA signature r||s of 2 * half bytes on curve
+ * nid; NULL if r or s is zero, or if low_s_only and s is high (n - s
+ * verifies too: refusing it keeps one token to one spelling, but only
+ * for issuers that sign low-S; Go's crypto/ecdsa, which SPIRE uses, and
+ * OpenSSL do not). The caller frees. */
+static unsigned char *jwt_es_der(const unsigned char *sig, size_t half, int nid,
+				 bool low_s_only, int *derlen)
 {
 	BIGNUM *r = BN_bin2bn(sig, (int)half, NULL);
 	BIGNUM *s = BN_bin2bn(sig + half, (int)half, NULL);
@@ -194,7 +227,7 @@ static unsigned char *jwt_es_der(const unsigned char *sig, size_t half,
 	unsigned char *der = NULL, *p;
 
 	if (!r || !s || !es || BN_is_zero(r) || BN_is_zero(s) ||
-	    ECDSA_SIG_set0(es, r, s) != 1) {
+	    (low_s_only && !jwt_low_s(s, nid)) || ECDSA_SIG_set0(es, r, s) != 1) {
 		BN_free(r);
 		BN_free(s);
 		ECDSA_SIG_free(es);
@@ -234,7 +267,8 @@ static const EVP_MD *jwt_md(const JwsAlg *a)
 
 /* Whether sig is a valid signature by k with algorithm a over input. */
 static bool jwt_sig_ok(const JwsAlg *a, const JwkKey *k, const char *input,
-		       size_t inlen, const unsigned char *sig, size_t siglen)
+		       size_t inlen, const unsigned char *sig, size_t siglen,
+		       bool low_s_only)
 {
 	EVP_MD_CTX *mctx = NULL;
 	EVP_PKEY_CTX *pctx = NULL;
@@ -244,7 +278,7 @@ static bool jwt_sig_ok(const JwsAlg *a, const JwkKey *k, const char *input,
 
 	if (a->type == JWK_EC) {
 		if (siglen != 2 * a->ec_half ||
-		    !(der = jwt_es_der(sig, a->ec_half, &derlen)))
+		    !(der = jwt_es_der(sig, a->ec_half, a->curve_nid, low_s_only, &derlen)))
 			goto out;
 		sig = der;
 		siglen = (size_t)derlen;
@@ -306,10 +340,25 @@ static bool jwt_aud_ok(json_t *aud, const char *audience)
 	return false;
 }
 
+#ifdef FPC_FUZZ
+bool jwt_fuzz_no_signature;
+/* Fuzzing only: whether to go on to the claims with a bad signature. */
+static bool jwt_fuzz_skip_sig(void)
+{
+	return jwt_fuzz_no_signature;
+}
+#else
+/* Outside fuzzing builds a signature that does not verify ends here. */
+static bool jwt_fuzz_skip_sig(void)
+{
+	return false;
+}
+#endif
+
 /* Check the claims of a token whose signature verified. */
 static JwtStatus jwt_claims(json_t *cl, const JwtCheck *c, JwtResult *r)
 {
-	long long exp = 0, nbf = 0, iat = 0;
+	long long exp = 0, nbf = 0, iat = 0, life;
 	bool has_sub;
 	int has;
 
@@ -335,6 +384,13 @@ static JwtStatus jwt_claims(json_t *cl, const JwtCheck *c, JwtResult *r)
 		return jwt_fail(r, JWT_INVALID, "sub missing or not a short string");
 	if (!spiffe_id_valid(r->sub, c->trust_domain))
 		return jwt_fail(r, JWT_INVALID, "sub is not a SPIFFE ID of this trust domain");
+	/* a lifetime from iat (or from now without one) past the maximum:
+	 * SPIRE's JWT-SVIDs live minutes, a token valid until 2^63 is forged
+	 * or leaked for good */
+	if (__builtin_sub_overflow(exp, has ? iat : (long long)c->now, &life) ||
+	    life > (long long)c->max_lifetime)
+		return jwt_fail(r, JWT_INVALID, "exp is further from iat than the "
+				"longest lifetime allowed");
 	return jwt_fail(r, JWT_OK, "");
 }
 
@@ -392,7 +448,8 @@ JwtStatus jwt_verify(const char *tok, size_t len, const Jwks *keys,
 		jwt_fail(r, JWT_INVALID, "alg does not fit the key's type or curve");
 		goto out;
 	}
-	if (!jwt_sig_ok(a, k, tok, signed_len, part[2], plen[2])) {
+	if (!jwt_sig_ok(a, k, tok, signed_len, part[2], plen[2], c->low_s_only) &&
+	    !jwt_fuzz_skip_sig()) {
 		jwt_fail(r, JWT_INVALID, "the signature does not verify");
 		goto out;
 	}

@@ -11,12 +11,17 @@
  * Every answer is JSON with Cache-Control: no-store; errors are
  * {"error": CODE, "message": TEXT}. The peer is who SO_PEERCRED says it is,
  * and the only thing read from a request is its Authorization header: a
- * job type, query string or any other header is ignored.
+ * job type, query string or any other header is ignored. Limits apply per
+ * peer container (else uid): connections at once, requests and audited
+ * refusals per second; every request must arrive whole within
+ * --request-timeout, and an ambiguously framed one is refused and closed.
  */
 #include "tokend.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,20 +51,24 @@ struct Server {
 	Audit *audit;
 	RateLimit *rl;
 	int leeway;
+	RateLimit *audit_rl;	/* audited refusals per peer */
+	ConnTrack *ct;		/* connections per peer, request deadline */
+	int max_lifetime;
+	bool low_s_only;
 	char *path;		/* the socket we made */
 	bool path_is_override;
-	dev_t dev;		/* ... and its inode, to remove only ours */
-	ino_t ino;
+	dev_t dev;		/* ... and its inode: only it is ever re-owned */
+	ino_t ino;		/* or removed */
 	int audit_failing;	/* logged once per failure streak */
+	unsigned long suppressed;	/* refusals not audited since the last line */
 };
 
-/* Who is on the other end of a connection (SO_PEERCRED at connect time). */
-typedef struct Peer {
-	bool known;
-	pid_t pid;
-	uid_t uid;
-	gid_t gid;
-} Peer;
+/* A connection: who is on the other end (SO_PEERCRED at connect time) and
+ * its entry in the connection tracker. */
+typedef struct ConnCtx {
+	PeerCred peer;
+	TrackedConn *tc;
+} ConnCtx;
 
 /* Per request: how much body was seen, whether an answer is queued. */
 typedef struct Request {
@@ -78,56 +87,20 @@ static void wipe_free(void *p)
 	}
 }
 
-/* Queue status with body text (heap, NUL-terminated; owned from here on)
- * and the headers every answer carries, plus one extra header if name. */
+/* Queue status with body (heap, wiped when sent) and the common headers,
+ * plus one extra header if name. */
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status,
 			     char *body, const char *name, const char *value)
 {
-	struct MHD_Response *r;
-	enum MHD_Result ret;
+	HttpHeader h = { name, value };
 
-	if (!body)
-		return MHD_NO;	/* out of memory: drop the connection */
-	r = MHD_create_response_from_buffer_with_free_callback(strlen(body), body,
-								 wipe_free);
-	if (!r) {
-		wipe_free(body);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	if (name)
-		MHD_add_response_header(r, name, value);
-	ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-/* o as one compact JSON line (o is consumed); NULL on failure. */
-static char *json_line(json_t *o)
-{
-	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	size_t n;
-	char *line;
-
-	json_decref(o);
-	if (!text)
-		return NULL;
-	n = strlen(text);
-	line = realloc(text, n + 2);
-	if (!line) {
-		free(text);
-		return NULL;
-	}
-	memcpy(line + n, "\n", 2);
-	return line;
+	return http_reply(c, status, body, wipe_free, &h, 1, false);
 }
 
 /* The JSON error body {"error": code, "message": msg}. */
 static char *error_body(const char *code, const char *msg)
 {
-	return json_line(json_pack("{s:s, s:s}", "error", code, "message", msg));
+	return http_json_line(json_pack("{s:s, s:s}", "error", code, "message", msg));
 }
 
 static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status,
@@ -191,51 +164,40 @@ static char *tokens_body(const Snapshot *snap, const FpPrivilege *priv,
 
 /* --- the peer ------------------------------------------------------- */
 
-/* Fill p from the kernel's credentials of the connection's socket. */
-static void peer_read(struct MHD_Connection *c, Peer *p)
-{
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-	struct ucred cr;
-	socklen_t len = sizeof cr;
-
-	p->known = ci && getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED,
-				    &cr, &len) == 0 && len == sizeof cr;
-	if (p->known) {
-		p->pid = cr.pid;
-		p->uid = cr.uid;
-		p->gid = cr.gid;
-	}
-}
-
+/* A connection starts: who it is, and whether its peer may open one more
+ * (if not, the tracker has shut it down and MHD closes it). */
 static void on_connection(void *cls, struct MHD_Connection *c,
 			  void **socket_context,
 			  enum MHD_ConnectionNotificationCode toe)
 {
-	(void)cls;
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-		Peer *p = calloc(1, sizeof *p);
+	Server *s = cls;
+	ConnCtx *cc = *socket_context;
 
-		if (p)
-			peer_read(c, p);
-		*socket_context = p;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		cc = calloc(1, sizeof *cc);
+		if (cc && ci) {
+			peer_cred_read(ci->connect_fd, &cc->peer);
+			cc->tc = conntrack_add(s->ct, ci->connect_fd, cc->peer.key);
+		}
+		*socket_context = cc;
 	} else {
-		free(*socket_context);
+		if (cc)
+			conntrack_remove(s->ct, cc->tc);
+		free(cc);
 		*socket_context = NULL;
 	}
 }
 
-/* The peer of connection c, read again if it was not known at connect. */
-static Peer peer_of(struct MHD_Connection *c)
+/* The context of connection c (NULL when out of memory at connect). */
+static ConnCtx *conn_of(struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	Peer p = { 0 };
 
-	if (ci && ci->socket_context && ((Peer *)ci->socket_context)->known)
-		return *(Peer *)ci->socket_context;
-	peer_read(c, &p);
-	return p;
+	return ci ? ci->socket_context : NULL;
 }
 
 /* --- GET /tokens ---------------------------------------------------- */
@@ -252,29 +214,14 @@ typedef struct Exchange {
 	int n_granted;
 } Exchange;
 
-/* Count Authorization headers (a request must carry exactly one). */
-static enum MHD_Result count_auth(void *cls, enum MHD_ValueKind kind,
-				  const char *key, const char *value)
-{
-	(void)kind;
-	(void)value;
-	if (!strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION))
-		++*(int *)cls;
-	return MHD_YES;
-}
-
 /* The token of "Authorization: Bearer TOKEN", or NULL with x's error set. */
 static const char *bearer_token(struct MHD_Connection *c, Exchange *x)
 {
 	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						    MHD_HTTP_HEADER_AUTHORIZATION);
-	int n = 0;
 
-	MHD_get_connection_values(c, MHD_HEADER_KIND, count_auth, &n);
 	if (!v || !v[0])
 		x->message = "send Authorization: Bearer <JWT-SVID>";
-	else if (n > 1)
-		x->message = "more than one Authorization header";
 	else if (strncasecmp(v, "Bearer ", 7) || !v[7] || strchr(v + 7, ' '))
 		x->message = "Authorization must be Bearer <JWT-SVID>";
 	else
@@ -294,6 +241,8 @@ static void tokens_decide(Server *s, const Snapshot *snap,
 		.trust_domain = snap->pol->trust_domain,
 		.now = time(NULL),
 		.leeway = s->leeway,
+		.max_lifetime = s->max_lifetime,
+		.low_s_only = s->low_s_only,
 	};
 
 	if (!tok)
@@ -323,24 +272,34 @@ static void tokens_decide(Server *s, const Snapshot *snap,
 	x->status = MHD_HTTP_OK;
 }
 
-/* Write the audit line of x; on failure x becomes a 500 and loses its body. */
-static void tokens_audit(Server *s, const Peer *p, Exchange *x)
+/* Write the audit line of x; on failure x becomes a 500 and loses its body.
+ * A 429 past the peer's audit rate is counted instead of written (the next
+ * line says how many were): a flood cannot fill the disk, and nothing but
+ * a refusal ever goes unwritten. */
+static void tokens_audit(Server *s, const PeerCred *p, Exchange *x)
 {
 	AuditEvent ev = {
-		.pid = p->pid, .uid = p->uid, .gid = p->gid,
+		.pid = p->pid, .uid = p->uid, .gid = p->gid, .container = p->container,
 		.spiffe_id = x->jwt.sub, .kid = x->jwt.kid,
 		.identity = x->identity ? x->identity->name : NULL,
 		.status = (int)x->status, .error = x->error, .reason = x->message,
 		.secrets = x->granted, .n_secrets = x->n_granted,
 	};
 
-	if (audit_write(s->audit, &ev) == 0) {
-		if (__atomic_exchange_n(&s->audit_failing, 0, __ATOMIC_RELAXED))
-			tokend_log("audit log writable again");
+	if (x->status == MHD_HTTP_TOO_MANY_REQUESTS &&
+	    ratelimit_take(s->audit_rl, p->key, mono_now())) {
+		__atomic_add_fetch(&s->suppressed, 1, __ATOMIC_RELAXED);
 		return;
 	}
+	ev.suppressed = __atomic_exchange_n(&s->suppressed, 0, __ATOMIC_RELAXED);
+	if (audit_write(s->audit, &ev) == 0) {
+		if (__atomic_exchange_n(&s->audit_failing, 0, __ATOMIC_RELAXED))
+			daemon_log("audit log writable again");
+		return;
+	}
+	__atomic_add_fetch(&s->suppressed, ev.suppressed, __ATOMIC_RELAXED);
 	if (!__atomic_exchange_n(&s->audit_failing, 1, __ATOMIC_RELAXED))
-		tokend_log("cannot write the audit log (%s): refusing every "
+		daemon_log("cannot write the audit log (%s): refusing every "
 			   "exchange until it can", strerror(errno));
 	wipe_free(x->body);
 	x->body = NULL;
@@ -350,18 +309,18 @@ static void tokens_audit(Server *s, const Peer *p, Exchange *x)
 }
 
 static enum MHD_Result get_tokens(Server *s, struct MHD_Connection *c,
-				  const Peer *p)
+				  const PeerCred *p)
 {
 	Exchange x = { 0 };
 	Snapshot *snap = server_snapshot(s);
 	enum MHD_Result ret;
 	char retry[16];
 
-	x.retry_after = ratelimit_take(s->rl, ratekey_uid(p->uid), mono_now());
+	x.retry_after = ratelimit_take(s->rl, p->key, mono_now());
 	if (x.retry_after) {
 		x.status = MHD_HTTP_TOO_MANY_REQUESTS;
 		x.error = "rate_limited";
-		x.message = "too many requests from this uid";
+		x.message = "too many requests from this peer";
 	} else {
 		tokens_decide(s, snap, c, &x);
 	}
@@ -373,7 +332,7 @@ static enum MHD_Result get_tokens(Server *s, struct MHD_Connection *c,
 	if (x.status == MHD_HTTP_TOO_MANY_REQUESTS) {
 		snprintf(retry, sizeof retry, "%d", x.retry_after);
 		ret = reply(c, x.status,
-			    json_line(json_pack("{s:s, s:s, s:i}", "error", x.error,
+			    http_json_line(json_pack("{s:s, s:s, s:i}", "error", x.error,
 						"message", x.message,
 						"retry_after_seconds", x.retry_after)),
 			    MHD_HTTP_HEADER_RETRY_AFTER, retry);
@@ -385,17 +344,17 @@ static enum MHD_Result get_tokens(Server *s, struct MHD_Connection *c,
 /* --- GET /health and routing ----------------------------------------- */
 
 static enum MHD_Result get_health(Server *s, struct MHD_Connection *c,
-				  const Peer *p)
+				  const PeerCred *p)
 {
 	Snapshot *snap;
 	json_t *o;
-	int wait = ratelimit_take(s->rl, ratekey_uid(p->uid), mono_now());
+	int wait = ratelimit_take(s->rl, p->key, mono_now());
 	char retry[16];
 
 	if (wait) {
 		snprintf(retry, sizeof retry, "%d", wait);
 		return reply(c, MHD_HTTP_TOO_MANY_REQUESTS,
-			     error_body("rate_limited", "too many requests from this uid"),
+			     error_body("rate_limited", "too many requests from this peer"),
 			     MHD_HTTP_HEADER_RETRY_AFTER, retry);
 	}
 	snap = server_snapshot(s);
@@ -403,7 +362,7 @@ static enum MHD_Result get_health(Server *s, struct MHD_Connection *c,
 		      "version", FPC_VERSION, "policy_sha256", snap->pol->sha256,
 		      "trust_bundle_keys", snap->jwks->n_keys);
 	snapshot_unref(snap);
-	return reply(c, MHD_HTTP_OK, json_line(o), NULL, NULL);
+	return reply(c, MHD_HTTP_OK, http_json_line(o), NULL, NULL);
 }
 
 /* The Content-Length of the request, 0 if none (SIZE_MAX if unparsable). */
@@ -411,16 +370,13 @@ static size_t body_announced(struct MHD_Connection *c)
 {
 	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						    MHD_HTTP_HEADER_CONTENT_LENGTH);
-	unsigned long long n;
-	char *end;
+	const char *why;
+	long long n;
 
 	if (!v)
 		return 0;
-	errno = 0;
-	n = strtoull(v, &end, 10);
-	if (errno || end == v || *end || n > SIZE_MAX)
-		return SIZE_MAX;
-	return (size_t)n;
+	n = parse_num(v, 0, LLONG_MAX, &why);
+	return why ? SIZE_MAX : (size_t)n;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
@@ -431,7 +387,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	Server *s = cls;
 	Request *rq = *req_cls;
 	bool tokens = !strcmp(url, "/tokens"), health = !strcmp(url, "/health");
-	Peer p;
+	ConnCtx *cc;
+	const char *bad;
 
 	(void)version;
 	(void)upload_data;
@@ -439,6 +396,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		if (!(rq = calloc(1, sizeof *rq)))
 			return MHD_NO;
 		*req_cls = rq;
+		/* RFC 9112 section 6.3: no guessing where a request ends */
+		if ((bad = http_framing_error(c))) {
+			rq->answered = true;
+			return http_reply(c, MHD_HTTP_BAD_REQUEST,
+					  error_body("bad_request", bad), NULL, NULL, 0, true);
+		}
 		/* a body announced too large is refused before it is read */
 		if (body_announced(c) > BODY_MAX) {
 			rq->answered = true;
@@ -468,34 +431,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED,
 			     error_body("method_not_allowed", "only GET is served"),
 			     MHD_HTTP_HEADER_ALLOW, "GET");
-	p = peer_of(c);
-	if (!p.known)
+	cc = conn_of(c);
+	if (!cc || !cc->peer.known)
 		return reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal_error",
 				   "cannot identify the peer");
-	return tokens ? get_tokens(s, c, &p) : get_health(s, c, &p);
+	return tokens ? get_tokens(s, c, &cc->peer) : get_health(s, c, &cc->peer);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	(void)cls;
-	(void)c;
+	Server *s = cls;
+	ConnCtx *cc = conn_of(c);
+
 	(void)toe;
+	if (cc)
+		conntrack_done(s->ct, cc->tc);
 	free(*req_cls);
 	*req_cls = NULL;
-}
-
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char msg[512];
-	size_t n;
-
-	(void)cls;
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	n = strlen(msg);
-	while (n && msg[n - 1] == '\n')
-		msg[--n] = '\0';
-	tokend_log("libmicrohttpd: %s", msg);
 }
 
 /* --- the socket ----------------------------------------------------- */
@@ -561,9 +514,42 @@ static int sock_clear(const char *path, const struct sockaddr_un *sa,
 	return 0;
 }
 
-/* Create, own and mode the listening socket at path; fd or -1. */
+/* Give the socket at path owner, group and mode, acting on that inode
+ * only: it is opened O_PATH | O_NOFOLLOW and must be a socket (and, if
+ * *dev is not 0, the one recorded in *dev and *ino when it was made), and
+ * is changed through the descriptor. A symlink or another file put there
+ * (the directory may belong to the containers' user) is never followed or
+ * touched. Records the inode in *dev, *ino; 0, or -1 with a message. */
+static int sock_own(const char *path, dev_t *dev, ino_t *ino, uid_t uid,
+		    gid_t gid, int mode, char *err, size_t errlen)
+{
+	int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	char self[64];
+	int rc = 0;
+
+	if (fd < 0)
+		return sock_err(err, errlen, "%s: %s", path, strerror(errno));
+	snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+	    (*dev && (st.st_dev != *dev || st.st_ino != *ino)))
+		rc = sock_err(err, errlen, "%s is no longer the socket fp-tokend made "
+			      "(replaced, or a symlink): not touching it", path);
+	else if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0 ||
+		 chmod(self, (mode_t)mode) < 0)
+		rc = sock_err(err, errlen, "%s: %s", path, strerror(errno));
+	if (rc == 0) {
+		*dev = st.st_dev;
+		*ino = st.st_ino;
+	}
+	close(fd);
+	return rc;
+}
+
+/* Create, own and mode the listening socket at path (recording its inode
+ * in *dev, *ino); fd or -1. */
 static int sock_create(const char *path, uid_t uid, gid_t gid, int mode,
-		       char *err, size_t errlen)
+		       dev_t *dev, ino_t *ino, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	mode_t old;
@@ -585,9 +571,10 @@ static int sock_create(const char *path, uid_t uid, gid_t gid, int mode,
 		close(fd);
 		return -1;
 	}
-	if (chown(path, uid, gid) < 0 || chmod(path, (mode_t)mode) < 0 ||
-	    listen(fd, LISTEN_BACKLOG) < 0) {
-		sock_err(err, errlen, "%s: %s", path, strerror(errno));
+	*dev = 0;
+	if (sock_own(path, dev, ino, uid, gid, mode, err, errlen) < 0 ||
+	    (listen(fd, LISTEN_BACKLOG) < 0 &&
+	     sock_err(err, errlen, "%s: %s", path, strerror(errno)))) {
 		unlink(path);
 		close(fd);
 		return -1;
@@ -600,7 +587,6 @@ Server *server_start(const TokendConfig *cfg, Snapshot *snap, Audit *audit,
 {
 	Server *s = calloc(1, sizeof *s);
 	const TokenPolicy *pol = snap->pol;
-	struct stat st;
 	int fd;
 
 	if (!s) {
@@ -610,26 +596,27 @@ Server *server_start(const TokendConfig *cfg, Snapshot *snap, Audit *audit,
 	s->path_is_override = cfg->socket_override != NULL;
 	s->path = strdup(cfg->socket_override ? cfg->socket_override : pol->socket_path);
 	s->rl = ratelimit_new(cfg->rate, cfg->burst);
-	if (!s->path || !s->rl) {
+	s->audit_rl = ratelimit_new(cfg->audit_rate, 4.0 * cfg->audit_rate + 1);
+	s->ct = conntrack_new(cfg->request_timeout, cfg->max_conns_per_peer);
+	if (!s->path || !s->rl || !s->audit_rl || !s->ct) {
 		sock_err(err, errlen, "out of memory");
 		goto fail;
 	}
-	fd = sock_create(s->path, pol->owner_uid, pol->group_gid, pol->mode, err, errlen);
+	fd = sock_create(s->path, pol->owner_uid, pol->group_gid, pol->mode, &s->dev,
+			 &s->ino, err, errlen);
 	if (fd < 0)
 		goto fail;
-	if (lstat(s->path, &st) == 0) {
-		s->dev = st.st_dev;
-		s->ino = st.st_ino;
-	}
 	pthread_mutex_init(&s->lock, NULL);
 	snapshot_ref(snap);
 	s->snap = snap;
 	s->audit = audit;
 	s->leeway = cfg->leeway;
+	s->max_lifetime = cfg->max_lifetime;
+	s->low_s_only = cfg->low_s_only;
 	s->mhd = MHD_start_daemon(
 		MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG,
 		0, NULL, NULL, on_request, s,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+		MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, s,
 		MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads > 1 ? cfg->threads : 0),
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_conns,
@@ -648,6 +635,8 @@ Server *server_start(const TokendConfig *cfg, Snapshot *snap, Audit *audit,
 	}
 	return s;
 fail:
+	conntrack_free(s->ct);
+	ratelimit_free(s->audit_rl);
 	ratelimit_free(s->rl);
 	free(s->path);
 	free(s);
@@ -685,10 +674,8 @@ int server_check_socket(Server *s, const Snapshot *snap, char *err, size_t errle
 		return sock_err(err, errlen, "the token socket would move from %s to "
 				"%s: restart fp-tokend for that", s->path,
 				pol->socket_path);
-	if (chown(s->path, pol->owner_uid, pol->group_gid) < 0 ||
-	    chmod(s->path, (mode_t)pol->mode) < 0)
-		return sock_err(err, errlen, "%s: %s", s->path, strerror(errno));
-	return 0;
+	return sock_own(s->path, &s->dev, &s->ino, pol->owner_uid, pol->group_gid,
+			pol->mode, err, errlen);
 }
 
 void server_stop(Server *s)
@@ -701,6 +688,8 @@ void server_stop(Server *s)
 	if (lstat(s->path, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino)
 		unlink(s->path);
 	snapshot_unref(s->snap);
+	conntrack_free(s->ct);
+	ratelimit_free(s->audit_rl);
 	ratelimit_free(s->rl);
 	pthread_mutex_destroy(&s->lock);
 	free(s->path);

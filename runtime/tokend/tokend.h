@@ -24,6 +24,7 @@
 
 #include "base.h"
 #include "bundle.h"
+#include "daemon.h"
 #include "ratelimit.h"
 
 /* The audience every JWT-SVID presented here must carry (CONTEXT.md). */
@@ -100,7 +101,15 @@ typedef struct JwtCheck {
 	const char *trust_domain;
 	time_t now;
 	int leeway;		/* seconds, 0..JWT_MAX_LEEWAY */
+	int max_lifetime;	/* seconds exp may lie after iat (or now) */
+	bool low_s_only;	/* refuse ECDSA signatures with s > n/2 */
 } JwtCheck;
+
+#ifdef FPC_FUZZ
+/* Fuzzing builds only: when set, a signature that does not verify does not
+ * stop jwt_verify, so the claims and SPIFFE ID parsing get fuzzed too. */
+extern bool jwt_fuzz_no_signature;
+#endif
 
 /* What a verification learnt; kid and sub are set as soon as they are
  * read (so a refusal can be audited), empty if never read. */
@@ -193,6 +202,12 @@ typedef struct TokendConfig {
 	int threads;
 	int timeout_s;
 	int max_conns;
+	int request_timeout;		/* s for a whole request */
+	int max_conns_per_peer;		/* connections of one container */
+	int max_lifetime;		/* s from iat to exp */
+	int audit_rate;			/* refusal lines/s per peer */
+	int audit_max_mb;		/* rotate the audit log past this */
+	bool low_s_only;		/* --low-s-only */
 	bool check_only;
 } TokendConfig;
 
@@ -200,18 +215,20 @@ typedef struct TokendConfig {
  * new snapshot; NULL with "what: why" in err if any step fails. */
 Snapshot *config_load(const TokendConfig *cfg, char *err, size_t errlen);
 /* Parse argv into cfg; returns 0, -1 after printing --help to stdout, or
- * TOKEND_EXIT_USAGE after printing the mistake and usage to stderr. */
+ * DAEMON_EXIT_USAGE after printing the mistake to stderr. */
 int config_parse_args(TokendConfig *cfg, int argc, char **argv);
 
-/* rate limiting: runtime/lib/ratelimit.h, keyed by SO_PEERCRED uid */
+/* rate limiting: runtime/lib/ratelimit.h, keyed by the peer's container
+ * (runtime/lib/daemon.h's PeerCred), else its uid */
 
 /* --- audit.c -------------------------------------------------------- */
 
 typedef struct Audit Audit;
 
 /* Open the audit log at path for appending (created 0600), or stderr when
- * path is NULL. NULL with a message on error. */
-Audit *audit_open(const char *path, char *err, size_t errlen);
+ * path is NULL; past max_bytes it is renamed to PATH.1 (replacing the
+ * previous one) and a new one started. NULL with a message on error. */
+Audit *audit_open(const char *path, long long max_bytes, char *err, size_t errlen);
 /* Reopen the same path (log rotation); keeps the old file on failure. */
 int audit_reopen(Audit *a, char *err, size_t errlen);
 void audit_close(Audit *a);
@@ -220,6 +237,8 @@ typedef struct AuditEvent {
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
+	const char *container;	/* the peer's container id, or "" */
+	unsigned long suppressed;	/* refusals left out since the last line */
 	const char *spiffe_id;	/* NULL or "" if unknown */
 	const char *kid;	/* NULL or "" if unknown */
 	const char *identity;	/* the policy identity, or NULL */
@@ -259,16 +278,7 @@ void server_stop(Server *s);
 
 /* --- daemon.c: start-up, signals, reloads ---------------------------- */
 
-/* Exit statuses of fp-tokend. */
-enum {
-	TOKEND_EXIT_OK = 0,
-	TOKEND_EXIT_CONFIG = 1,		/* bundle, secrets, trust bundle, audit */
-	TOKEND_EXIT_USAGE = 2,
-	TOKEND_EXIT_SOCKET = 3,		/* could not create the socket / serve */
-};
-
-/* Log one line "fp-tokend: ..." to stderr. */
-void tokend_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Exit statuses: DAEMON_EXIT_* (daemon.h); log lines: daemon_log. */
 
 /* Everything main() does: parse args, start up in order, serve until
  * SIGTERM/SIGINT, reloading on SIGHUP and when the trust bundle changes. */

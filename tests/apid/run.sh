@@ -59,15 +59,14 @@ api GET /jobs -H 'X-Request-Id: bad id!' > /dev/null
 if grep -qi '^X-Request-Id: [0-9a-f]\{16\}' "$SCRATCH/headers"; then pass request_id_unsafe_replaced
 else fail request_id_unsafe_replaced "$(cat "$SCRATCH/headers")"; fi
 
-code=$(curl -s -D "$SCRATCH/headers" -o "$SCRATCH/body" -w '%{http_code}' \
-	-H "Authorization: Bearer $TOKEN" "$URL/jobs")
-check peer_127_0_0_1_refused 403 "$code"
-check peer_refused_code source_not_allowed "$(body_get .error)"
-if grep -qi '^X-Request-Id:' "$SCRATCH/headers"; then pass request_id_on_403; else fail request_id_on_403; fi
-code=$(curl -s -o "$SCRATCH/body" -w '%{http_code}' "$URL/health")
-check peer_refused_before_health 403 "$code"
-code=$(curl -s -o "$SCRATCH/body" -w '%{http_code}' "$URL/jobs")
-check peer_refused_before_auth source_not_allowed "$(body_get .error)"
+# a peer the policy does not allow is closed at accept, before a byte is
+# read: no answer at all (curl: empty reply or reset, code 000)
+curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL/jobs" > "$SCRATCH/code"
+check peer_127_0_0_1_refused_at_accept 000 "$(cat "$SCRATCH/code")"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/health")
+check peer_refused_before_health 000 "$code"
+if grep -q 'peer 127.0.0.1 refused at connect' "$SCRATCH/apid.log"; then pass peer_refusal_logged
+else fail peer_refusal_logged "$(tail -3 "$SCRATCH/apid.log")"; fi
 code=$(curl -s --interface 127.0.0.2 -o "$SCRATCH/body" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL/jobs")
 check peer_127_0_0_2_admitted 200 "$code"
 
@@ -189,6 +188,71 @@ else fail rate_limited_retry_after "no Retry-After: 1"; fi
 check rate_limit_per_peer 200 "$(api GET /health)"
 sleep 1
 check rate_limit_refills 200 "$(curl -s --interface 127.0.0.3 -o /dev/null -w '%{http_code}' "$URL/health")"
+
+# ---- hardening (issue 17) ------------------------------------------------------
+# refused peers cannot hold the connection slots: 4 refused addresses x 256
+# slow connections (the per-address cap) are closed at accept, and the
+# laptop is still answered
+tpids=
+for a in 1 4 5 6; do
+	perl "$TOP/tests/tokend/trickle.pl" "tcp:127.0.0.1:$PORT:127.0.0.$a" 250 4 > "$SCRATCH/trickle.$a" &
+	tpids="$tpids $!"
+done
+sleep 1
+check laptop_served_while_refused_peers_connect 200 "$(curl -s -m 3 --interface 127.0.0.2 -o /dev/null -w '%{http_code}' "$URL/health")"
+for p in $tpids; do wait "$p"; done
+bad=
+for a in 1 4 5 6; do
+	grep -q '^250 connected, 250 closed by the server$' "$SCRATCH/trickle.$a" ||
+		bad="$bad 127.0.0.$a: $(cat "$SCRATCH/trickle.$a");"
+done
+check refused_peers_closed_at_accept "" "$bad"
+# framing: 400 and the connection closed, a smuggled request never served
+raw() {	# BYTES: the status codes answered on one connection, and "close"s
+	printf "$1" | timeout 5 socat -t 2 - "TCP:127.0.0.1:$PORT,bind=127.0.0.2" > "$SCRATCH/raw.out" 2>/dev/null
+	echo "$(grep -a '^HTTP/1.1 ' "$SCRATCH/raw.out" | tr -d '\r' | cut -d' ' -f2 | xargs echo) $(grep -aci '^Connection: close' "$SCRATCH/raw.out")"
+}
+A="Authorization: Bearer $TOKEN"
+check framing_two_content_length "400 1" "$(raw "GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 41\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n")"
+check framing_cl_and_te "400 1" "$(raw "POST /jobs HTTP/1.1\r\nHost: x\r\n$A\r\nContent-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /jobs HTTP/1.1\r\nHost: x\r\n$A\r\n\r\n")"
+check framing_two_authorization "400 1" "$(raw "GET /jobs HTTP/1.1\r\nHost: x\r\n$A\r\nAuthorization: Bearer 0\r\n\r\n")"
+check framing_keep_alive_still_works "200 200 0" "$(raw "GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n")"
+# POST without Content-Type is 415; %00 in the path matches no route
+code=$(curl -s --interface 127.0.0.2 -H "Authorization: Bearer $TOKEN" -H 'Content-Type:' \
+	-o "$SCRATCH/body" -w '%{http_code}' --data-binary '{"type":"worker","command":"true","files_id":"u1"}' "$URL/jobs")
+check post_without_content_type "415 unsupported_media_type" "$code $(body_get .error)"
+check path_with_nul_byte "404 not_found" "$(api GET '/jobs%00/abc') $(body_get .error)"
+# the database is the daemon's alone
+check db_mode_0600 600 "$(stat -c %a "$DB")"
+# an upload that is a symlink is not an upload
+ln -s /etc "$SCRATCH/uploads/evil"
+check upload_symlink_refused "400 files_not_found" "$(api POST /jobs --data-binary '{"type":"worker","command":"true","files_id":"evil"}') $(body_get .error)"
+# a bundle file larger than any bundle is refused before it is read
+head -c $((17 * 1024 * 1024)) /dev/zero > "$SCRATCH/huge.pb"
+refuse refuse_huge_bundle "larger than" -n -b "$SCRATCH/huge.pb" -t "$SCRATCH/api-token"
+# SIGHUP re-reads the token (issue 12): the old one is refused, the new one
+# accepted, a job running across the rotation is untouched
+code=$(api POST /jobs --data-binary '{"type":"worker","command":"sleep 3; echo rotated","files_id":"u1"}')
+rid=$(body_get .id)
+check rotation_job_running running "$(wait_status "$rid" running completed failed)"
+OLD=$TOKEN
+TOKEN=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+printf '%s\n' "$TOKEN" > "$SCRATCH/api-token.new" && chmod 0600 "$SCRATCH/api-token.new" &&
+	chown flashpods:flashpods "$SCRATCH/api-token.new" && mv "$SCRATCH/api-token.new" "$SCRATCH/api-token"
+n=$(grep -c 'token re-read' "$SCRATCH/apid.log")
+kill -HUP "$APID_PID"
+for _ in $(seq 100); do [ "$(grep -c 'token re-read' "$SCRATCH/apid.log")" -gt "$n" ] && break; sleep 0.05; done
+check rotation_old_token_refused "401 invalid_token" "$(curl -s --interface 127.0.0.2 -H "Authorization: Bearer $OLD" -o "$SCRATCH/body" -w '%{http_code}' "$URL/jobs") $(body_get .error)"
+check rotation_new_token_accepted 200 "$(api GET /jobs)"
+check rotation_job_untouched "completed rotated" "$(wait_status "$rid" completed failed lost) $(api GET "/jobs/$rid/output" >/dev/null; body_get .output | grep -x rotated)"
+printf 'short\n' > "$SCRATCH/api-token.bad" && chmod 0600 "$SCRATCH/api-token.bad" &&
+	chown flashpods "$SCRATCH/api-token.bad" && cp -p "$SCRATCH/api-token" "$SCRATCH/api-token.good" &&
+	mv "$SCRATCH/api-token.bad" "$SCRATCH/api-token"
+n=$(grep -c 'keeping the old token' "$SCRATCH/apid.log")
+kill -HUP "$APID_PID"
+for _ in $(seq 100); do [ "$(grep -c 'keeping the old token' "$SCRATCH/apid.log")" -gt "$n" ] && break; sleep 0.05; done
+check rotation_bad_file_keeps_token 200 "$(api GET /jobs)"
+mv "$SCRATCH/api-token.good" "$SCRATCH/api-token"
 
 # ---- slow clients -----------------------------------------------------------
 "$B/tools/apid_slowclient" 127.0.0.2 127.0.0.1 "$PORT" headers 20 > "$SCRATCH/slow1" &

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# tests/cli: fpc's command line: --version, --help, usage errors (exit 2),
-# unreadable files (exit 1, a clear message), and the good path (exit 0).
+# tests/cli: fpc's command line: --version, --help, usage errors (exit 2:
+# what was wrong, then the usage line of that command only, did-you-mean
+# for commands, options and values), unreadable files (exit 1, a clear
+# message), and the good path (exit 0).
 . "$(dirname "$0")/../lib.sh"
 cd "$TOP"
 
@@ -31,14 +33,14 @@ run version 0 '^fpc [0-9]+\.[0-9]+\.[0-9]+$' "$FPC" --version
 run help 0 '^usage: fpc POLICY' "$FPC" --help
 run help-short 0 'fpc check POLICY' "$FPC" -h
 run no-arguments 2 '^usage: fpc' "$FPC"
-run unknown-option 2 "unexpected argument '--frobnicate'" "$FPC" --frobnicate
-run compile-two-policies 2 "unexpected argument" "$FPC" default.fp default.fp
-run compile-o-without-dir 2 "unexpected argument '-o'" "$FPC" default.fp -o
+run unknown-option 2 "^fpc: error: unknown option '--frobnicate'" "$FPC" --frobnicate
+run compile-two-policies 2 "^fpc: error: unexpected argument 'default.fp'" "$FPC" default.fp default.fp
+run compile-o-without-dir 2 "^fpc: error: -o needs a value" "$FPC" default.fp -o
 run check-no-file 2 '^usage: fpc check POLICY' "$FPC" check
 run check-two-files 2 '^usage: fpc check POLICY' "$FPC" check default.fp default.fp
 run check-option 2 '^usage: fpc check POLICY' "$FPC" check --verbose
-run fmt-no-file 2 '^usage: fpc fmt POLICY' "$FPC" fmt
-run fmt-two-files 2 '^usage: fpc fmt POLICY' "$FPC" fmt default.fp default.fp
+run fmt-no-file 2 '^usage: fpc fmt \[--check \| -w\] POLICY' "$FPC" fmt
+run fmt-two-files 2 '^usage: fpc fmt \[--check \| -w\] POLICY' "$FPC" fmt default.fp default.fp
 run check-missing 1 '^fpc: error: cannot read no-such\.fp: No such file or directory$' "$FPC" check no-such.fp
 run fmt-missing 1 '^fpc: error: cannot read no-such\.fp: No such file or directory$' "$FPC" fmt no-such.fp
 run compile-missing 1 '^fpc: error: cannot read no-such\.fp: No such file or directory$' "$FPC" no-such.fp -o out
@@ -84,3 +86,46 @@ if [ "$before" = "$after" ]; then
 else
 	fail cli/check-and-fmt-write-nothing "the directory changed: $(ls -A "$SCRATCH/quiet" | tr '\n' ' ')"
 fi
+
+# usage errors of every command: each case of usage.txt (ARGS...) exits 2
+# and prints two lines, what was wrong and the usage line of that command,
+# the same line `fpc COMMAND --help` starts with; all of them in usage.out
+: >"$SCRATCH/usage.out"
+bad=0 n=0
+while read -r args; do
+	case $args in ''|'#'*) continue ;; esac
+	n=$((n + 1))
+	# shellcheck disable=SC2086 # ARGS are words
+	(cd "$SCRATCH" && "$FPC" $args) >"$SCRATCH/u.out" 2>&1
+	rc=$?
+	cmd=${args%% *}
+	case $cmd in *.fp) want=$("$FPC" --help | head -1 | sed 's/^usage: //; s/^/usage: /') ;;
+	*) want=$("$FPC" "$cmd" --help | head -1) ;; esac
+	{ echo "\$ fpc $args"; cat "$SCRATCH/u.out"; } >>"$SCRATCH/usage.out"
+	if [ "$rc" -ne 2 ] || [ "$(wc -l <"$SCRATCH/u.out")" -ne 2 ] ||
+		[ "$(tail -1 "$SCRATCH/u.out")" != "$want" ] ||
+		! head -1 "$SCRATCH/u.out" | grep -q '^fpc[ a-z-]*: error: '; then
+		echo "fpc $args: exit $rc:"; cat "$SCRATCH/u.out"
+		bad=$((bad + 1))
+	fi
+done <tests/cli/usage.txt
+if [ "$bad" -eq 0 ]; then
+	pass "cli/usage-errors ($n cases)"
+else
+	fail cli/usage-errors "$bad of $n cases"
+fi
+golden cli/usage-messages tests/cli/usage.out "$SCRATCH/usage.out"
+
+# an unknown command: did-you-mean, the list of commands, exit 2
+run unknown-command 2 "^fpc: error: unknown command 'chek'; did you mean 'check'\?" "$FPC" chek default.fp
+run compile-is-not-a-command 2 "^fpc: error: 'compile' is not a command, nor a policy file" "$FPC" compile default.fp
+run command-list 2 '^commands: check fmt diff report explain query verify apply verify-live dump' "$FPC" compile default.fp
+run word-that-is-a-file 0 'default.fp: ok' "$FPC" check default.fp
+# fpc COMMAND --help: that command's usage, exit 0
+run diff-help 0 '^usage: fpc diff OLD NEW \[--format text\|json\|markdown\]$' "$FPC" diff --help
+run query-help 0 '^usage: fpc query POLICY \(--iif NAME \| --uid UID\|USER\|none\)' "$FPC" query -h
+# a cell value, a source and a service get a did-you-mean
+printf 'policy p { table inet p; }\nsource a { via any; }\nservice s tcp 1;\ntrust {\n  s\n  a dney\n}\n' >"$SCRATCH/dney.fp"
+run cell-did-you-mean 1 "^dney.fp:6:5-8: error: 'dney' is not a cell; did you mean 'deny'\?" "$FPC" check dney.fp
+run explain-did-you-mean 1 "has no source 'contaners'; did you mean 'containers'\?" "$FPC" explain default.fp contaners api
+run explain-service-did-you-mean 1 "has no service 'rsnyc'; did you mean 'rsync'\?" "$FPC" explain default.fp laptop rsnyc

@@ -25,10 +25,3 @@ trust {
 }
 
 trust_domain "example.org";
-container {
-    source laptops;
-    engine podman rootless user flashpods;
-    userns keep-id;
-    network slirp4netns;
-    image "ubuntu:22.04";
-}

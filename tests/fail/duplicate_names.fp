@@ -24,8 +24,8 @@ invariant i "y" {
     laptop can reach api;
 }
 trust_domain "example.org";
-identity agent "spiffe://example.org/agent" selector "s";
-identity agent "spiffe://example.org/agent2" selector "s";
+identity agent "spiffe://example.org/agent" selector "unix:uid:1";
+identity agent "spiffe://example.org/agent2" selector "unix:uid:1";
 privilege agent {
     cpus 1..4;
     memory 1..8 GB;

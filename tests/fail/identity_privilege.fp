@@ -15,8 +15,8 @@ trust {
 }
 trust_domain "example.org";
 identity agent "spiffe://example.org/agent" selector "docker:label:type:agent" privilege agnt;
-identity worker "spiffe://example.org/worker" selector "w";
-identity agent2 "spiffe://example.org/agent" selector "", "x" privilege agent;
+identity worker "spiffe://example.org/worker" selector "unix:uid:2";
+identity agent2 "spiffe://example.org/agent" selector "", "unix:uid:3" privilege agent;
 privilege agent {
     secrets API_KEY;
     mount work rw;

@@ -31,4 +31,4 @@ container {
     network slirp4netns;
 }
 mount token service token ro;
-mount tok2 "/a" at "/work" ro;
+mount tok2 "/srv/a" at "/work" ro;

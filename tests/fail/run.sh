@@ -70,6 +70,15 @@ awk 'BEGIN {
 }' >"$gen/deep.fp"
 expect gen_deep "$gen" deep.fp "$here/gen_deep.err"
 
+# a 20 MB string: each diagnostic quotes at most 80 characters of it
+awk 'BEGIN {
+	printf "policy t {\n    table inet t;\n}\nsource a { via user \""
+	for (i = 0; i < 20 * 1024; i++)
+		printf "%s", sprintf("%01024d", i)
+	print "\"; }"
+}' >"$gen/huge_string.fp"
+expect gen_huge_string "$gen" huge_string.fp "$here/gen_huge_string.err"
+
 printf 'policy t {\n    table inet t;\0\n}\n' >"$gen/nul.fp"
 expect gen_nul "$gen" nul.fp "$here/gen_nul.err"
 

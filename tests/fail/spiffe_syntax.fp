@@ -14,16 +14,16 @@ trust {
     anyone deny
 }
 trust_domain "example.org";
-identity a "http://example.org/a" selector "s" privilege p;
-identity b "spiffe://example.org:8443/b" selector "s" privilege p;
-identity c "spiffe://example.org/b?x=1" selector "s" privilege p;
-identity d "spiffe://example.org//d" selector "s" privilege p;
-identity e "spiffe://example.org/e/../f" selector "s" privilege p;
-identity f "spiffe://Example.org/f" selector "s" privilege p;
-identity g "spiffe://example.org" selector "s" privilege p;
-identity h "spiffe://user@example.org/h" selector "s" privilege p;
-identity i "spiffe://example.org/i#frag" selector "s" privilege p;
-identity j "spiffe://example.org/j k" selector "s" privilege p;
+identity a "http://example.org/a" selector "unix:uid:1" privilege p;
+identity b "spiffe://example.org:8443/b" selector "unix:uid:1" privilege p;
+identity c "spiffe://example.org/b?x=1" selector "unix:uid:1" privilege p;
+identity d "spiffe://example.org//d" selector "unix:uid:1" privilege p;
+identity e "spiffe://example.org/e/../f" selector "unix:uid:1" privilege p;
+identity f "spiffe://Example.org/f" selector "unix:uid:1" privilege p;
+identity g "spiffe://example.org" selector "unix:uid:1" privilege p;
+identity h "spiffe://user@example.org/h" selector "unix:uid:1" privilege p;
+identity i "spiffe://example.org/i#frag" selector "unix:uid:1" privilege p;
+identity j "spiffe://example.org/j k" selector "unix:uid:1" privilege p;
 privilege p {
     cpus 1..4;
     memory 1..8 GB;

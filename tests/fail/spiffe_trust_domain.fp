@@ -14,7 +14,7 @@ trust {
     anyone deny
 }
 trust_domain "example.org";
-identity agent "spiffe://other.org/agent" selector "s";
+identity agent "spiffe://other.org/agent" selector "unix:uid:1";
 privilege agent {
     cpus 1..4;
     memory 1..8 GB;

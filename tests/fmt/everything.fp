@@ -1,6 +1,7 @@
 # every construct of the language, in one policy
 policy every {
     table inet every;
+    mount roots   "/tmp/fp",  "/var/log/fp/";
 }
 source laptops {
     via "wg0" from 10.0.0.2, 10.0.0.3, fd00::2;

@@ -4,8 +4,12 @@
  * trust-bundle parser. An input starting with '{' is parsed as a JWKS;
  * anything else is verified as a token against the fixed keys below
  * (tests/tokend/fixtures/fuzz-jwks.json) at a fixed clock, so the seed
- * tokens in tests/tokend/fixtures/ verify. Whatever the input, no crash,
- * no leak, and a token that verifies names a SPIFFE ID of the domain.
+ * tokens in tests/tokend/fixtures/ verify. An input starting with '~' is
+ * verified with the signature check switched off (fuzzing builds only:
+ * jwt_fuzz_no_signature), so that the claims and the SPIFFE ID parser,
+ * which a bad signature never reaches, are fuzzed too. Whatever the input,
+ * no crash, no leak, and a token that verifies names a SPIFFE ID of the
+ * domain with a lifetime within the maximum.
  */
 #include "../../runtime/tokend/tokend.h"
 
@@ -38,6 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.trust_domain = "flashpods.local",
 		.now = FUZZ_NOW,
 		.leeway = 30,
+		.max_lifetime = 3600,
 	};
 	char err[TOKEND_ERR_MAX];
 	JwtResult r;
@@ -49,8 +54,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		jwks_unref(jwks_parse((const char *)data, size, err, sizeof err));
 		return 0;
 	}
+	jwt_fuzz_no_signature = size > 0 && data[0] == '~';
+	if (jwt_fuzz_no_signature) {
+		data++;
+		size--;
+	}
 	if (jwt_verify((const char *)data, size, keys, &check, &r) == JWT_OK &&
-	    !spiffe_id_valid(r.sub, check.trust_domain))
-		BUG("verified a token whose sub is not a SPIFFE ID: %s", r.sub);
+	    (!spiffe_id_valid(r.sub, check.trust_domain) ||
+	     r.exp < (long long)check.now - check.leeway))
+		BUG("verified a token whose sub is not a SPIFFE ID or that expired: %s",
+		    r.sub);
 	return 0;
 }

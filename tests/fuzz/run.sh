@@ -39,6 +39,10 @@ for h in tests/fuzz/fuzz_*.c; do
 			done
 		done <"tests/fuzz/$name.seeds"
 	fi
+	# and the corpus kept by `make fuzz-campaign` (tests/fuzz/campaign.sh)
+	for f in tests/fuzz/corpus/"$name"/*; do
+		[ -f "$f" ] && cp "$f" "$corpus/kept-$(basename "$f")" && n=$((n + 1))
+	done
 	log=$SCRATCH/$name.log
 	"$bin" -runs="$runs" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
 		-artifact_prefix="$crashes/$name-" "$corpus" >"$log" 2>&1

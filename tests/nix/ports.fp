@@ -5,6 +5,7 @@
 # a mount with a placeholder and one without.
 policy edge {
     table inet edge;
+    mount roots "/srv/edge", "/var/cache/edge";
 }
 
 source admin {
@@ -42,7 +43,7 @@ trust_domain "edge.test";
 identity build "spiffe://edge.test/build" selector "docker:label:edge-job:build";
 
 mount data  "/srv/edge/jobs/{job_id}/data" at "/data" rw;
-mount cache "/var/cache/edge" at "/cache" ro;
+mount cache "/var/cache/edge/cache" at "/cache" ro;
 mount tok   service tok ro;
 
 privilege build {

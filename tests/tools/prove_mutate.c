@@ -5,8 +5,8 @@
  * proof on it and print its diagnostics. Exit 1 when the proof fails, 0
  * when it holds, 2 on a usage error. Mutations:
  *   drop-catch-all    remove the last drop rule of every input chain
- *   flip-first-input  turn the first input rule's accept into drop and
- *                     drop into accept
+ *   flip-first-input  turn the first input rule of a trust cell (after the
+ *                     conntrack rules) from accept into drop, or drop into accept
  */
 #include "prove.h"
 
@@ -34,6 +34,11 @@ static int mutate(Ruleset *rs, const char *how)
 				done++;
 			} else if (!strcmp(how, "flip-first-input")) {
 				RsRule *r = &ch->rules[0];
+
+				/* the first rule of a trust cell, after the
+				 * conntrack rules the chain begins with */
+				while (r < ch->rules + ch->n_rules - 1 && !r->origin.file)
+					r++;
 
 				r->verdict = r->verdict == VERDICT_ACCEPT ? VERDICT_DROP :
 					VERDICT_ACCEPT;

@@ -1,0 +1,21 @@
+# A peer option given twice.
+policy p {
+    table inet p;
+}
+source laptop { via "wg0" from 10.0.0.2; }
+source phone  { via "wg0" from 10.0.0.3, 10.0.0.4; }
+source anyone { via any; }
+service api tcp 8080 on 10.0.0.1;
+service wg  udp 51820;
+service web udp 8000-8009;
+trust {
+           api    wg     web
+    laptop allow  -      -
+    phone  deny   -      -
+    anyone deny   allow  deny
+}
+wireguard "wg0" {
+    listen wg;
+    peer laptop key "ZllREl1yT5xHZl/IaDWBlzXbMk+J2yvBQZ6AW+zMMxE=" endpoint "192.0.2.2:51820" endpoint "192.0.2.2:51820";
+    peer phone key "qKNkWbahuAjWBB6/mtisOqg/A4XXRwzZQskXRyu7SS8=" keepalive 25 keepalive 26 allow 10.0.0.3 allow 10.0.0.4;
+}
