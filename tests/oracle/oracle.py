@@ -109,6 +109,14 @@ class Topology:
         for n in ["h"] + [p for p, _, _ in IFACES.values()]:
             sh("ip", "netns", "add", ns(n))
             sh("ip", "-n", ns(n), "link", "set", "lo", "up")
+            # no duplicate address detection on any address, link-local
+            # ones included: while fe80:: is tentative the kernel sends no
+            # neighbour solicitation for a packet whose source is not one
+            # of its own addresses (a peer's spoofed source), and the
+            # first probes of a batch would be lost
+            for conf in ("default", "all"):
+                sh("ip", "netns", "exec", ns(n), "sysctl", "-qw",
+                   "net.ipv6.conf.%s.accept_dad=0" % conf)
         for k, v in [("net.ipv4.ip_forward", 1), ("net.ipv6.conf.all.forwarding", 1),
                      ("net.ipv4.conf.all.rp_filter", 0), ("net.ipv4.conf.default.rp_filter", 0)]:
             sh("ip", "netns", "exec", h, "sysctl", "-qw", "%s=%d" % (k, v))
@@ -155,7 +163,16 @@ class Topology:
             if w.stdout.readline().strip() != "ready":
                 raise RuntimeError("worker in %s did not start" % n)
             self.workers[n] = w
-        time.sleep(0.2)  # duplicate address detection is off; routes settle
+        self.settle()
+
+    def settle(self):
+        """Wait (up to 5 s) until no namespace holds a tentative address."""
+        for _ in range(100):
+            if not any(sh("ip", "-n", ns(n), "-6", "addr", "show", "tentative").strip()
+                       for n in ["h"] + [p for p, _, _ in IFACES.values()]):
+                return
+            time.sleep(0.05)
+        raise RuntimeError("addresses still tentative after 5 s")
 
     def close(self):
         for w in self.workers.values():
