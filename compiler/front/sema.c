@@ -746,22 +746,30 @@ static void sema_sources(Sema *S)
 
 /* ---- services ---- */
 
-static void sema_service(Sema *S, const AstStmt *st, Service *svc)
+/* The port or range of st (its a and b words) into svc, checked. */
+static void sema_ports(Sema *S, const AstStmt *st, Service *svc)
 {
 	long v;
+
+	if (sema_num_in(S, &st->a, 1, 65535, "port", &v))
+		svc->port_lo = svc->port_hi = (int)v;
+	if (st->b.s && sema_num_in(S, &st->b, 1, 65535, "port", &v)) {
+		svc->port_hi = (int)v;
+		if (svc->port_lo > svc->port_hi)
+			err(S, sema_loc_span(st->a.loc, st->b.loc), "port range %s-%s is empty (the first port is above the last)",
+			    st->a.s, st->b.s);
+	}
+}
+
+/* One service declaration, checked, into svc. */
+static void sema_service(Sema *S, const AstStmt *st, Service *svc)
+{
 
 	svc->kind = (ServiceKind)st->sub;
 	switch (svc->kind) {
 	case SVC_TCP:
 	case SVC_UDP:
-		if (sema_num_in(S, &st->a, 1, 65535, "port", &v))
-			svc->port_lo = svc->port_hi = (int)v;
-		if (st->b.s && sema_num_in(S, &st->b, 1, 65535, "port", &v)) {
-			svc->port_hi = (int)v;
-			if (svc->port_lo > svc->port_hi)
-				err(S, sema_loc_span(st->a.loc, st->b.loc), "port range %s-%s is empty (the first port is above the last)",
-				    st->a.s, st->b.s);
-		}
+		sema_ports(S, st, svc);
 		if (st->c.s)
 			svc->has_listen = parse_prefix(S, &st->c, &svc->listen, true);
 		break;
@@ -782,14 +790,7 @@ static void sema_service(Sema *S, const AstStmt *st, Service *svc)
 		if (!st->c.s)
 			break;
 		svc->eproto = !strcmp(st->c.s, "tcp") ? 6 : 17;
-		if (sema_num_in(S, &st->a, 1, 65535, "port", &v))
-			svc->port_lo = svc->port_hi = (int)v;
-		if (st->b.s && sema_num_in(S, &st->b, 1, 65535, "port", &v)) {
-			svc->port_hi = (int)v;
-			if (svc->port_lo > svc->port_hi)
-				err(S, sema_loc_span(st->a.loc, st->b.loc), "port range %s-%s is empty (the first port is above the last)",
-				    st->a.s, st->b.s);
-		}
+		sema_ports(S, st, svc);
 		break;
 	default:
 		BUG("service kind %d", st->sub);

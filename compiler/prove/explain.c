@@ -356,13 +356,27 @@ static bool packet_leaves(const Packet *pkt)
 		(pkt->path == PKT_LOCAL && strcmp(pkt->oifname, "lo"));
 }
 
+/* Does interface-and-address clause v hold pkt coming through ifname (no
+ * interface pattern: every interface; no address: every source)? */
+static bool net_via_holds(const Via *v, const char *ifname, const Packet *pkt)
+{
+	bool ok = v->n_ifaces == 0;
+
+	for (int i = 0; i < v->n_ifaces && !ok; i++)
+		ok = if_pattern_match(&v->ifaces[i], ifname);
+	if (!ok)
+		return false;
+	ok = v->n_addrs == 0;
+	for (int i = 0; i < v->n_addrs && !ok; i++)
+		ok = addr_in(&v->addrs[i], pkt->fam, pkt->saddr);
+	return ok;
+}
+
 /* Is pkt, leaving this host, one of via's egress packets (as prove.c has
  * them: forwarded ones of interface, address and catch-all clauses; sent
  * out by local processes of user clauses and of clauses that cover lo)? */
 static bool egress_in_via(const Policy *p, const Via *v, const Packet *pkt)
 {
-	bool ok;
-
 	switch (v->kind) {
 	case VIA_ANY:
 		return pkt->path == PKT_FWD;
@@ -370,16 +384,7 @@ static bool egress_in_via(const Policy *p, const Via *v, const Packet *pkt)
 		return pkt->path == PKT_LOCAL && pkt->uid >= 0 &&
 			pkt->uid == (v->uid >= 0 ? v->uid : user_uid(p, v->user));
 	case VIA_NET:
-		ok = v->n_ifaces == 0 && pkt->path == PKT_LOCAL;
-		for (int i = 0; i < v->n_ifaces && !ok; i++)
-			ok = if_pattern_match(&v->ifaces[i], pkt->path == PKT_FWD ?
-					      pkt->iifname : "lo");
-		if (!ok)
-			return false;
-		ok = v->n_addrs == 0;
-		for (int i = 0; i < v->n_addrs && !ok; i++)
-			ok = addr_in(&v->addrs[i], pkt->fam, pkt->saddr);
-		return ok;
+		return net_via_holds(v, pkt->path == PKT_FWD ? pkt->iifname : "lo", pkt);
 	default:
 		BUG("via kind %d", (int)v->kind);
 	}
@@ -388,8 +393,6 @@ static bool egress_in_via(const Policy *p, const Via *v, const Packet *pkt)
 /* Is pkt one of via's packets? */
 static bool packet_in_via(const Policy *p, const Via *v, const Packet *pkt)
 {
-	bool ok;
-
 	if (packet_leaves(pkt))
 		return egress_in_via(p, v, pkt);
 	switch (v->kind) {
@@ -402,16 +405,7 @@ static bool packet_in_via(const Policy *p, const Via *v, const Packet *pkt)
 		/* a local packet meets the input rule on lo */
 		if (pkt->path != PKT_NET && strcmp(pkt->oifname, "lo"))
 			return false;
-		ok = v->n_ifaces == 0;
-		for (int i = 0; i < v->n_ifaces && !ok; i++)
-			ok = if_pattern_match(&v->ifaces[i], pkt->path == PKT_NET ?
-					      pkt->iifname : "lo");
-		if (!ok)
-			return false;
-		ok = v->n_addrs == 0;
-		for (int i = 0; i < v->n_addrs && !ok; i++)
-			ok = addr_in(&v->addrs[i], pkt->fam, pkt->saddr);
-		return ok;
+		return net_via_holds(v, pkt->path == PKT_NET ? pkt->iifname : "lo", pkt);
 	default:
 		BUG("via kind %d", (int)v->kind);
 	}
@@ -649,6 +643,21 @@ static void default_daddr(const Policy *p, Packet *pkt)
 		memcpy(pkt->daddr, pkt->fam == FAM_IP4 ? d4 : d6, 16);
 }
 
+/* How a dropped packet's trace ends: "drop", or a reject with what the
+ * sender gets back (the kernel answers; the packet still goes no further). */
+static const char *drop_word(const Trace *tr, const Packet *pkt)
+{
+	const TraceStep *last = tr->n_steps ? &tr->steps[tr->n_steps - 1] : NULL;
+
+	if (!last || last->verdict != VERDICT_REJECT || !last->rule)
+		return "drop";
+	return last->rule->reject == REJECT_TCP_RESET ?
+		"reject (dropped; the sender gets a tcp reset)" :
+		pkt->fam == FAM_IP6 ?
+		"reject (dropped; the sender gets an ICMPv6 port unreachable)" :
+		"reject (dropped; the sender gets an ICMP port unreachable)";
+}
+
 /* The verdict word of an outcome mask. */
 static const char *mask_word(int mask)
 {
@@ -749,7 +758,7 @@ int cmd_query(int argc, char **argv)
 	print_table_view(sj.p, &pkt, daddr_given, &out);
 	buf_printf(&out, "verdict: %s\n", mask == (PROVE_ACCEPT | PROVE_DROP) ?
 		   "accept or drop (an undecodable expression decides; accepted by:)" :
-		   mask == PROVE_ACCEPT ? "accept" : "drop");
+		   mask == PROVE_ACCEPT ? "accept" : drop_word(&tr, &pkt));
 	prove_print_trace(sj.p, &tr, &out);
 	fputs(out.data, stdout);
 	buf_free(&out);

@@ -26,7 +26,7 @@
  * allow the replies of those connections (ct state established, the way
  * back) accepted too. `-` claims nothing. With a container block, the
  * block's source cannot reach the tcp service "api" fp-apid serves: an
- * invariant every policy has (all_invariants).
+ * invariant every policy has (prove_all_invariants).
  * A KEY_UNKNOWN expression may match or not: a proof that needs it to go
  * one way fails as "cannot be proved", naming it.
  */
@@ -1301,7 +1301,7 @@ static void list_ignored(const Ctx *c, Buf *out)
  * fp-apid serves ("api", the name it loads from the bundle). The
  * policy's invariants, then that one, into a (allocated in ar); returns
  * how many. */
-static int all_invariants(Arena *ar, const Policy *p, const Invariant **out)
+int prove_all_invariants(Arena *ar, const Policy *p, const Invariant **out)
 {
 	Invariant *all = arena_alloc(ar, (size_t)(p->n_invariants + 1) * sizeof *all);
 	const Source *src = p->container.source;
@@ -1339,7 +1339,7 @@ int prove_report(const Policy *p, const Ruleset *rs, const ProveOpts *o,
 	st->unknown = list_unknown(rs, NULL);
 	list_ignored(&c, out);
 	const Invariant *invs;
-	int n_invs = all_invariants(c.a, p, &invs);
+	int n_invs = prove_all_invariants(c.a, p, &invs);
 
 	for (int i = 0; i < n_invs; i++) {
 		const Invariant *inv = &invs[i];
@@ -1454,7 +1454,7 @@ int prove_policy(const Policy *p, const Ruleset *rs, Diag *d, Buf *report)
 
 	ctx_init(&c, p, rs, NULL, &st);
 	const Invariant *invs;
-	int n_invs = all_invariants(c.a, p, &invs);
+	int n_invs = prove_all_invariants(c.a, p, &invs);
 
 	for (int i = 0; i < n_invs; i++) {
 		const Invariant *inv = &invs[i];

@@ -127,6 +127,11 @@ int prove_report(const Policy *p, const Ruleset *rs, const ProveOpts *o,
  * Returns the number of failed proofs. */
 int prove_policy(const Policy *p, const Ruleset *rs, Diag *d, Buf *report);
 
+/* The invariants prove_policy proves: the policy's, then the built-in one
+ * (builtin_no_spawn) when the policy has a container profile and an "api"
+ * tcp service. Sets *out (allocated in ar); returns how many. */
+int prove_all_invariants(Arena *ar, const Policy *p, const Invariant **out);
+
 /* import_json.c: a Ruleset from `nft -j list ruleset` text (all tables, in
  * arena a). NULL on malformed input, with one line of reason in err.
  * Expressions it does not decode become KEY_UNKNOWN matches. */

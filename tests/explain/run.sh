@@ -25,6 +25,6 @@ verdict laptop-rsync accept --iif wg0 --saddr 10.0.0.2 --tcp 873
 verdict other-peer-api drop --iif wg0 --saddr 10.0.0.3 --tcp 8080
 verdict podman-api drop --iif podman0 --saddr 10.88.0.5 --tcp 8080
 verdict cni-rsync drop --iif cni-podman0 --tcp 873
-verdict rootless-api drop --uid 990 --tcp 8080
+verdict rootless-api "reject (dropped; the sender gets a tcp reset)" --uid 990 --tcp 8080
 verdict internet-wireguard accept --iif eth0 --saddr 198.51.100.7 --udp 51820
 verdict v6-api drop --iif eth0 --saddr 2001:db8::7 --daddr 2001:db8::1 --tcp 8080
