@@ -227,9 +227,29 @@ static bool same_prefix(const Prefix *a, const Prefix *b)
 /* Do packets to vo and to vn look the same to a firewall? */
 static bool same_service(const Service *vo, const Service *vn)
 {
+	if (vo->kind == SVC_EGRESS || vn->kind == SVC_EGRESS) {
+		bool same = vo->kind == vn->kind && vo->eproto == vn->eproto &&
+			vo->port_lo == vn->port_lo && vo->port_hi == vn->port_hi &&
+			vo->n_dests == vn->n_dests;
+
+		for (int i = 0; same && i < vo->n_dests; i++)
+			same = same_prefix(&vo->dests[i], &vn->dests[i]);
+		return same;
+	}
 	return vo->kind == vn->kind && vo->port_lo == vn->port_lo &&
 		vo->port_hi == vn->port_hi && vo->has_listen == vn->has_listen &&
 		(!vo->has_listen || same_prefix(&vo->listen, &vn->listen));
+}
+
+/* Can a cell of vo and one of vn be compared packet by packet: both
+ * network services, or both egress (a changed egress service's old
+ * packets are asked of the new ruleset as they are: the same
+ * destinations, now decided how?). */
+static bool comparable(const Service *vo, const Service *vn)
+{
+	if (vo->kind == SVC_EGRESS || vn->kind == SVC_EGRESS)
+		return vo->kind == vn->kind;
+	return service_is_network(vo) && service_is_network(vn);
 }
 
 /* Box b of packets to the old service, as packets to the new one: the
@@ -278,7 +298,7 @@ static int old_leaf(void *ctx, const Box *b, int outcome, const TNode *t, int as
 	(void)t;
 	(void)assumed;
 	pc->old_outcome = outcome;
-	if (same_service(pc->vo, pc->vn)) {
+	if (same_service(pc->vo, pc->vn) || pc->vo->kind == SVC_EGRESS) {
 		space_eval(pc->sp, pc->new_crs, b, NULL, 0, new_leaf, pc);
 	} else {
 		Box m;
@@ -352,7 +372,8 @@ static void dcol_build(Space *sp, Arena *a, const Policy *po, const Service *vo,
 	c->ix = space_index_boxes(sp, c->bx.v, c->bx.n);
 }
 
-/* Compare every (source, network service) pair both policies have. */
+/* Compare every (source, network or egress service) pair both policies
+ * have. */
 static long diff_cells(const Policy *po, const Ruleset *ro, const Policy *pn,
 		       const Ruleset *rn, Arena *a, CellDiffs *out)
 {
@@ -381,7 +402,7 @@ static long diff_cells(const Policy *po, const Ruleset *ro, const Policy *pn,
 			Vias vias = { 0 };
 			const DCol *col = &cols[v];
 
-			if (!vo || !service_is_network(vn) || !service_is_network(vo))
+			if (!vo || !comparable(vo, vn))
 				continue;
 			if (!col->start)
 				dcol_build(sp, a, po, vo, pn, vn, ordered, &cols[v]);
