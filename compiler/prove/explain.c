@@ -231,6 +231,20 @@ static void explain_network(const Subject *sj, const Source *s, const Service *v
 	space_free(sp);
 }
 
+/* The verdict on unix service v for source s: from the mount lists fpc
+ * emits when s is the job containers', else that nothing fpc emits decides. */
+static void explain_socket(const Policy *p, const Source *s, const Service *v, Buf *out)
+{
+	Arena *a = arena_new();
+	const Privilege *got;
+	int m = prove_socket_mounted(p, s, v, &got);
+
+	buf_printf(out, "verdict: %s (not an nftables service: %s)\n",
+		   m < 0 ? "not decided by fpc" : m ? "mounted" : "not mounted",
+		   prove_socket_why(a, p, s, v, m, got));
+	arena_free(a);
+}
+
 /* "fpc: error: policies/default.fp has no source 'contaners'; did you
  * mean 'containers'?" */
 static void unknown_name(const Policy *p, bool src, const char *name)
@@ -281,7 +295,7 @@ int cmd_explain(int argc, char **argv)
 	if (service_on_ruleset(v))
 		explain_network(&sj, s, v, &out);
 	else
-		buf_puts(&out, "verdict: not an nftables service: reached through its socket file, mounted only where the table allows\n");
+		explain_socket(sj.p, s, v, &out);
 	fputs(out.data, stdout);
 	buf_free(&out);
 	policy_free(sj.p);

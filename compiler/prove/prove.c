@@ -999,6 +999,49 @@ static void print_counterexample(Ctx *c, const Query *q, const Via *via,
 	}
 }
 
+int prove_socket_mounted(const Policy *p, const Source *src, const Service *v,
+			 const Privilege **got)
+{
+	*got = NULL;
+	if (!p->container.source || src != p->container.source)
+		return -1;
+	for (int i = 0; i < p->n_privileges; i++)
+		for (int k = 0; k < p->n_mounts; k++)
+			if (p->mounts[k].service == v &&
+			    emit_pb_grant(&p->privileges[i], &p->mounts[k]) != MODE_UNSET) {
+				*got = &p->privileges[i];
+				return 1;
+			}
+	return 0;
+}
+
+const char *prove_socket_why(Arena *a, const Policy *p, const Source *src,
+			     const Service *v, int mounted, const Privilege *got)
+{
+	(void)p;
+	if (mounted < 0)
+		return arena_printf(a, "no ruleset or mount list decides what '%s' reaches "
+				    "through unix socket %s: its owner and mode on the host do "
+				    "(%s:%s %04o)", src->name, v->path, v->owner, v->group,
+				    (unsigned)v->mode);
+	return got ? arena_printf(a, "the mount lists give privilege %s's containers %s",
+				  got->name, v->path) :
+		arena_printf(a, "the mount lists give no job container %s", v->path);
+}
+
+/* An invariant clause on unix service v, decided on the mount lists the
+ * back end emits: 1 holds, 0 fails, -1 no artifact decides it. *why (in
+ * a) says which. */
+static int unix_clause(Arena *a, const Policy *p, const InvClause *cl,
+		       const Service *v, const char **why)
+{
+	const Privilege *got;
+	int m = prove_socket_mounted(p, cl->source, v, &got);
+
+	*why = prove_socket_why(a, p, cl->source, v, m, got);
+	return m < 0 ? -1 : cl->can == (m == 1);
+}
+
 /* One invariant clause for one service; appends a line (and a
  * counterexample) to out; false when it fails. */
 static bool prove_clause(Ctx *c, const InvClause *cl, const Service *v, Buf *out)
@@ -1012,12 +1055,12 @@ static bool prove_clause(Ctx *c, const InvClause *cl, const Service *v, Buf *out
 	buf_printf(out, "  %s %s reach %s: ", cl->source->name,
 		   cl->can ? "can" : "cannot", v->name);
 	if (v->kind == SVC_UNIX) {
-		CellKind k = policy_cell(c->p, cl->source->index, v->index)->kind;
-		bool holds = cl->can ? k == CELL_ALLOW : k != CELL_ALLOW;
+		const char *why;
+		int r = unix_clause(c->a, c->p, cl, v, &why);
 
-		buf_printf(out, "%s (a unix socket: mounted only where the trust table allows)\n",
-			   holds ? "holds" : "FAILS");
-		return holds;
+		buf_printf(out, "%s (%s)\n", r > 0 ? "holds" : r == 0 ? "FAILS" :
+			   "CANNOT BE PROVED", why);
+		return r > 0;
 	}
 	source_boxes(c, cl->source, v, &bx, &vias);
 	ok = query_run(&q, c->crs, &bx, vias.v, NULL, NULL, &via);
@@ -1473,15 +1516,15 @@ int prove_policy(const Policy *p, const Ruleset *rs, Diag *d, Buf *report)
 
 				st.invariants++;
 				if (v->kind == SVC_UNIX) {
-					CellKind ck = policy_cell(p, cl->source->index,
-								  v->index)->kind;
+					const char *why;
+					int r = unix_clause(c.a, p, cl, v, &why);
 
-					if (cl->can ? ck == CELL_ALLOW : ck != CELL_ALLOW)
+					if (r > 0)
 						continue;
-					diag_error(d, cl->loc, "invariant %s fails: the trust table says %s %s %s",
-						   inv->name, cl->source->name,
-						   ck == CELL_ALLOW ? "allow" : "does not allow",
-						   v->name);
+					diag_error(d, cl->loc, "invariant %s %s: %s %s %s: %s",
+						   inv->name, r == 0 ? "fails" : "cannot be proved",
+						   cl->source->name,
+						   cl->can ? "can reach" : "cannot reach", v->name, why);
 					failed++;
 					continue;
 				}

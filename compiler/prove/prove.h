@@ -127,6 +127,18 @@ int prove_report(const Policy *p, const Ruleset *rs, const ProveOpts *o,
  * Returns the number of failed proofs. */
 int prove_policy(const Policy *p, const Ruleset *rs, Diag *d, Buf *report);
 
+/* Does the mount list the back end emits (emit_pb_grant: what fp-apid
+ * mounts into each job container) give src's containers unix service v's
+ * socket? 1 yes (*got: the first privilege that gets it), 0 no, -1 src is
+ * not the job containers' source: no artifact decides it (the socket's
+ * owner and mode on the host do). Never read from the trust table. */
+int prove_socket_mounted(const Policy *p, const Source *src, const Service *v,
+			 const Privilege **got);
+
+/* prove_socket_mounted's answer as a phrase (in a). */
+const char *prove_socket_why(Arena *a, const Policy *p, const Source *src,
+			     const Service *v, int mounted, const Privilege *got);
+
 /* The invariants prove_policy proves: the policy's, then the built-in one
  * (builtin_no_spawn) when the policy has a container profile and an "api"
  * tcp service. Sets *out (allocated in ar); returns how many. */

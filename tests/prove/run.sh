@@ -12,6 +12,7 @@ dir=tests/prove
 golden_run prove/default 0 $dir/default.out "$FPC" check policies/default.fp
 golden_run prove/ranges 0 $dir/ranges.out "$FPC" check $dir/ranges.fp
 golden_run prove/fromonly 0 $dir/fromonly.out "$FPC" check $dir/fromonly.fp
+golden_run prove/unix 0 $dir/unix.out "$FPC" verify $dir/unix.fp --ruleset tests/verify/fixtures/emitted.json
 golden_run prove/allow_api 1 $dir/allow_api.err "$FPC" check $dir/allow_api.fp
 golden_run prove/can_fail 1 $dir/can_fail.err "$FPC" check $dir/can_fail.fp
 golden_run prove/mutate-drop 1 $dir/mutate-drop.out "$B/tools/prove_mutate" policies/default.fp drop-catch-all
