@@ -544,6 +544,21 @@ static void svc_boxes(Space *sp, const Service *v, SvcBoxes *sb)
 			service_box(sp, v, fams[f], &sb->b[f]);
 }
 
+/* Service box sb->b[f] into *b and the sources via admits in that family
+ * into *saddr; false when the service has no box in family f or via
+ * admits no source of it. */
+static bool via_family_box(Space *sp, const Via *via, const SvcBoxes *sb, int f,
+			   Box *b, const ISet **saddr)
+{
+	if (!sb->have[f])
+		return false;
+	*b = sb->b[f];
+	*saddr = via->kind == VIA_NET && via->n_addrs ?
+		sp_prefixes(sp, D_SADDR, via->addrs, via->n_addrs, fams[f]) :
+		b->d[D_SADDR];
+	return !iset_empty(*saddr);
+}
+
 /* The packets of one via clause to egress service sb, appended to out:
  * forwarded ones (interface, address and catch-all clauses; they cannot
  * arrive on lo) and those local processes send out (user clauses, and
@@ -555,13 +570,7 @@ static void egress_via_boxes(Space *sp, Arena *a, const Via *via,
 		const ISet *saddr;
 		Box b;
 
-		if (!sb->have[f])
-			continue;
-		b = sb->b[f];
-		saddr = via->kind == VIA_NET && via->n_addrs ?
-			sp_prefixes(sp, D_SADDR, via->addrs, via->n_addrs, fams[f]) :
-			b.d[D_SADDR];
-		if (iset_empty(saddr))
+		if (!via_family_box(sp, via, sb, f, &b, &saddr))
 			continue;
 		b.d[D_SADDR] = saddr;
 		if (via->kind != VIA_USER) {
@@ -642,13 +651,7 @@ static void via_boxes(Space *sp, Arena *a, const Via *via, const SvcBoxes *sb,
 		const ISet *saddr;
 		Box b;
 
-		if (!sb->have[f])
-			continue;
-		b = sb->b[f];
-		saddr = via->kind == VIA_NET && via->n_addrs ?
-			sp_prefixes(sp, D_SADDR, via->addrs, via->n_addrs, fams[f]) :
-			b.d[D_SADDR];
-		if (iset_empty(saddr))
+		if (!via_family_box(sp, via, sb, f, &b, &saddr))
 			continue;
 		if (via->kind == VIA_NET || via->kind == VIA_ANY) {
 			Box n = b;
