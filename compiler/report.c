@@ -139,6 +139,15 @@ static void order_services(const Policy *p, int *order)
 	free(key);
 }
 
+/* Node n named name, labelled with label's text (freed here), sized. */
+static void fill_node(Arena *a, Node *n, const char *name, Buf *label)
+{
+	n->name = name;
+	n->sub = short_label(a, arena_strdup(a, label->data ? label->data : ""));
+	n->w = node_width(n->name, n->sub);
+	buf_free(label);
+}
+
 /* Place the nodes: sources in row order on the left, services on the
  * right (order_services), both columns centred on the taller one. */
 static void graph_layout(const Policy *p, Arena *a, Graph *g)
@@ -153,11 +162,8 @@ static void graph_layout(const Policy *p, Arena *a, Graph *g)
 		Node *n = &g->src[s];
 
 		describe_source(p->sources[s], &b);
-		n->name = p->sources[s]->name;
-		n->sub = short_label(a, arena_strdup(a, b.data ? b.data : ""));
-		n->w = node_width(n->name, n->sub);
+		fill_node(a, n, p->sources[s]->name, &b);
 		wl = n->w > wl ? n->w : wl;
-		buf_free(&b);
 	}
 	for (int v = 0; v < p->n_services; v++) {
 		Buf b = { 0 };
@@ -167,11 +173,8 @@ static void graph_layout(const Policy *p, Arena *a, Graph *g)
 			buf_printf(&b, "unix %s", p->services[v]->path);
 		else
 			describe_service(p->services[v], &b);
-		n->name = p->services[v]->name;
-		n->sub = short_label(a, arena_strdup(a, b.data ? b.data : ""));
-		n->w = node_width(n->name, n->sub);
+		fill_node(a, n, p->services[v]->name, &b);
 		wr = n->w > wr ? n->w : wr;
-		buf_free(&b);
 	}
 	order_services(p, g->svc_order);
 	hl = p->n_sources * NODE_STEP - (NODE_STEP - NODE_H);

@@ -559,6 +559,17 @@ static bool via_family_box(Space *sp, const Via *via, const SvcBoxes *sb, int f,
 	return !iset_empty(*saddr);
 }
 
+/* The socket owner of via's local packets into l: the user's uid for a
+ * user clause, any owner (or none) otherwise; any group. */
+static void local_owner(Space *sp, const Via *via, Box *l)
+{
+	uint64_t uid = via->kind == VIA_USER ? (uint64_t)space_uid_of(sp, via->user) : 0;
+
+	l->d[D_SKUID] = via->kind != VIA_USER ? sp_all(sp, D_SKUID) :
+		sp_int(sp, D_SKUID, uid, uid);
+	l->d[D_SKGID] = sp_all(sp, D_SKGID);
+}
+
 /* The packets of one via clause to egress service sb, appended to out:
  * forwarded ones (interface, address and catch-all clauses; they cannot
  * arrive on lo) and those local processes send out (user clauses, and
@@ -590,10 +601,7 @@ static void egress_via_boxes(Space *sp, Arena *a, const Via *via,
 			Box l = b;
 
 			l.path = PKT_LOCAL;
-			l.d[D_SKUID] = via->kind != VIA_USER ? sp_all(sp, D_SKUID) :
-				sp_int(sp, D_SKUID, (uint64_t)space_uid_of(sp, via->user),
-				       (uint64_t)space_uid_of(sp, via->user));
-			l.d[D_SKGID] = sp_all(sp, D_SKGID);
+			local_owner(sp, via, &l);
 			vec_push(a, out, l);
 			vec_push(a, vias, via);
 		}
@@ -670,10 +678,7 @@ static void via_boxes(Space *sp, Arena *a, const Via *via, const SvcBoxes *sb,
 			l.path = PKT_LOCAL;
 			l.d[D_OIF] = sp_ifname(sp, D_OIF, "lo");
 			l.d[D_SADDR] = saddr;
-			l.d[D_SKUID] = via->kind != VIA_USER ? sp_all(sp, D_SKUID) :
-				sp_int(sp, D_SKUID, (uint64_t)space_uid_of(sp, via->user),
-				       (uint64_t)space_uid_of(sp, via->user));
-			l.d[D_SKGID] = sp_all(sp, D_SKGID);
+			local_owner(sp, via, &l);
 			vec_push(a, out, l);
 			vec_push(a, vias, via);
 		}
