@@ -164,6 +164,19 @@ golden_run() {
 	golden "$name" "$exp" "$got"
 }
 
+# compile_step NAME POLICY DIR: `fpc POLICY -o DIR`; PASS NAME, or FAIL
+# NAME with fpc's first lines and status 1 (the caller stops: nothing
+# after it has artifacts to use).
+compile_step() {
+	local name=$1 policy=$2 dir=$3
+	if "$FPC" "$policy" -o "$dir" >"$SCRATCH/$name.log" 2>&1; then
+		pass "$name"
+	else
+		fail "$name" "$(head -5 "$SCRATCH/$name.log")"
+		return 1
+	fi
+}
+
 # golden_cases SUITE: each line NAME STATUS ARGS... of tests/SUITE/cases.txt
 # is golden_run of `$FPC ARGS` against tests/SUITE/NAME.out (run from $TOP).
 golden_cases() {

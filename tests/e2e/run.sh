@@ -111,12 +111,7 @@ for want in "\"$WH\"" "uid $FLASHPODS_UID;" "$SCRATCH/run/token.sock" "$SCRATCH/
 	grep -qF -- "$want" "$POLICY" ||
 		{ fail e2e-policy "policies/default.fp changed: cannot put '$want' in it"; exit 1; }
 done
-if "$FPC" "$POLICY" -o "$SCRATCH/out" > "$SCRATCH/fpc.log" 2>&1; then
-	pass e2e-compile
-else
-	fail e2e-compile "$(head -5 "$SCRATCH/fpc.log")"
-	exit 1
-fi
+compile_step e2e-compile "$POLICY" "$SCRATCH/out" || exit 1
 BUNDLE=$SCRATCH/out/policy.pb
 for f in flashpods.nft wireguard.conf rsyncd.conf; do
 	[ -f "$SCRATCH/out/$f" ] || { fail e2e-artifacts "fpc wrote no $f"; exit 1; }

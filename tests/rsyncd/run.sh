@@ -25,12 +25,7 @@ sed -e "s|\"/tmp/flashpods/uploads/{upload_id}\"|\"$SCRATCH/uploads/{upload_id}\
 	"$TOP/policies/default.fp" > "$SCRATCH/policy/default.fp"
 grep -q "$SCRATCH/uploads/{upload_id}" "$SCRATCH/policy/default.fp" ||
 	{ fail rsyncd-policy "default.fp has no /tmp/flashpods/uploads/{upload_id} mount"; exit 1; }
-if "$FPC" "$SCRATCH/policy/default.fp" -o "$SCRATCH/out" > "$SCRATCH/fpc.log" 2>&1; then
-	pass rsyncd-compile
-else
-	fail rsyncd-compile "$(head -5 "$SCRATCH/fpc.log")"
-	exit 1
-fi
+compile_step rsyncd-compile "$SCRATCH/policy/default.fp" "$SCRATCH/out" || exit 1
 conf=$SCRATCH/out/rsyncd.conf
 [ -f "$conf" ] || { fail rsyncd-artifact "no rsyncd.conf"; exit 1; }
 

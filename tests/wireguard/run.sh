@@ -28,12 +28,7 @@ for k in host laptop phone stranger; do
 done
 sed -e "s|@LAPTOP_KEY@|$(cat "$WG_DIR/laptop.pub")|" \
 	-e "s|@PHONE_KEY@|$(cat "$WG_DIR/phone.pub")|" "$HERE/tunnel.fp.in" > "$SCRATCH/tunnel.fp"
-if "$FPC" "$SCRATCH/tunnel.fp" -o "$SCRATCH/out" > "$SCRATCH/fpc.log" 2>&1; then
-	pass wireguard-compile
-else
-	fail wireguard-compile "$(head -5 "$SCRATCH/fpc.log")"
-	exit 1
-fi
+compile_step wireguard-compile "$SCRATCH/tunnel.fp" "$SCRATCH/out" || exit 1
 conf=$SCRATCH/out/wireguard.conf
 [ -f "$conf" ] || { fail wireguard-artifact "no wireguard.conf"; exit 1; }
 
