@@ -24,23 +24,23 @@ let
       type = lib.types.listOf lib.types.port;
       default = [ ];
       apply = canonicalizePortList;
-      description = "List of TCP ports on which ${direction} connections are accepted.";
+      description = "tcp ports open to ${direction} connections (stand-in).";
     };
     allowedTCPPortRanges = lib.mkOption {
       type = lib.types.listOf (lib.types.attrsOf lib.types.port);
       default = [ ];
-      description = "A range of TCP ports on which ${direction} connections are accepted.";
+      description = "tcp port ranges open to ${direction} connections (stand-in).";
     };
     allowedUDPPorts = lib.mkOption {
       type = lib.types.listOf lib.types.port;
       default = [ ];
       apply = canonicalizePortList;
-      description = "List of UDP ports on which ${direction} packets are accepted.";
+      description = "udp ports open to ${direction} packets (stand-in).";
     };
     allowedUDPPortRanges = lib.mkOption {
       type = lib.types.listOf (lib.types.attrsOf lib.types.port);
       default = [ ];
-      description = "A range of UDP ports on which ${direction} UDP packets are accepted.";
+      description = "udp port ranges open to ${direction} packets (stand-in).";
     };
   };
   commonOptionsIncoming = commonOptions "incoming";
@@ -114,11 +114,11 @@ in
       assertions = [
         {
           assertion = cfg.filterForward -> config.networking.nftables.enable;
-          message = "filterForward only works with the nftables based firewall";
+          message = "stand-in: filterForward needs the nftables backend";
         }
         {
           assertion = cfg.filterOutput.enabled -> config.networking.nftables.enable;
-          message = "filterOutput.enabled only works with the nftables based firewall";
+          message = "stand-in: filterOutput.enabled needs the nftables backend";
         }
       ];
       networking.firewall.trustedInterfaces = [ "lo" ];
@@ -128,19 +128,19 @@ in
       assertions = [
         {
           assertion = cfg.extraCommands == "";
-          message = "extraCommands is incompatible with the nftables based firewall: ${cfg.extraCommands}";
+          message = "stand-in: the nftables backend runs no extraCommands (${cfg.extraCommands})";
         }
         {
           assertion = cfg.extraStopCommands == "";
-          message = "extraStopCommands is incompatible with the nftables based firewall: ${cfg.extraStopCommands}";
+          message = "stand-in: the nftables backend runs no extraStopCommands (${cfg.extraStopCommands})";
         }
         {
           assertion = cfg.pingLimit == null || !(lib.hasPrefix "--" cfg.pingLimit);
-          message = "nftables syntax like \"2/second\" should be used in networking.firewall.pingLimit";
+          message = "stand-in: pingLimit takes nftables syntax (2/second)";
         }
         {
           assertion = config.networking.nftables.rulesetFile == null;
-          message = "networking.nftables.rulesetFile conflicts with the firewall";
+          message = "stand-in: the firewall and networking.nftables.rulesetFile exclude each other";
         }
       ];
 
@@ -205,7 +205,7 @@ in
               lib.optionalString (cfg.pingLimit != null) "limit rate ${cfg.pingLimit}"
             } accept comment "allow ping"
           ''}
-          icmpv6 type != { nd-redirect, 139 } accept comment "Accept all ICMPv6 messages except redirects and node information queries (type 139).  See RFC 4890, section 4.4."
+          icmpv6 type != { nd-redirect, 139 } accept comment "icmpv6 but redirects and node information (139): RFC 4890 4.4"
           ip6 daddr fe80::/64 udp dport 546 accept comment "DHCPv6 client"
           ${cfg.extraInputRules}
         }
@@ -222,7 +222,7 @@ in
             }
           }
           chain forward-allow {
-            icmpv6 type != { router-renumbering, 139 } accept comment "Accept all ICMPv6 messages except renumbering and node information queries (type 139).  See RFC 4890, section 4.3."
+            icmpv6 type != { router-renumbering, 139 } accept comment "icmpv6 but renumbering and node information (139): RFC 4890 4.3"
             ct status dnat accept comment "allow port forward"
             ${cfg.extraForwardRules}
           }

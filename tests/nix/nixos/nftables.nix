@@ -25,18 +25,18 @@ let
         enable = lib.mkOption {
           type = lib.types.bool;
           default = true;
-          description = "Enable this table.";
+          description = "Whether the table goes into the ruleset (stand-in).";
         };
         name = lib.mkOption {
           type = lib.types.str;
-          description = "Table name.";
+          description = "The name of the table (stand-in).";
         };
         content = lib.mkOption {
           type = lib.types.lines;
-          description = "The table content.";
+          description = "The body of the table (stand-in).";
         };
         family = lib.mkOption {
-          description = "Table family.";
+          description = "The address family of the table (stand-in).";
           type = lib.types.enum [ "ip" "ip6" "inet" "arp" "bridge" "netdev" ];
         };
       };
@@ -50,43 +50,43 @@ in
     enable = lib.mkOption {
       type = lib.types.bool;
       default = false;
-      description = "Whether to enable nftables and use nftables based firewall if enabled.";
+      description = "nftables on, and the firewall on nftables (stand-in).";
     };
     checkRuleset = lib.mkOption {
       type = lib.types.bool;
       default = true;
-      description = "Run `nft check` on the ruleset to spot syntax errors during build.";
+      description = "Check the ruleset with nft at build time (stand-in).";
     };
     preCheckRuleset = lib.mkOption {
       type = lib.types.lines;
       default = "";
-      description = "This script gets run before the ruleset is checked.";
+      description = "Shell run ahead of the build-time check (stand-in).";
     };
     flushRuleset = lib.mkEnableOption "flushing the entire ruleset on each reload";
     extraDeletions = lib.mkOption {
       type = lib.types.lines;
       default = "";
-      description = "Extra deletion commands to be run on every firewall start, reload and after stopping the firewall.";
+      description = "More `delete` lines for each start, reload and stop (stand-in).";
     };
     ruleset = lib.mkOption {
       type = lib.types.lines;
       default = "";
-      description = "The ruleset to be used with nftables.";
+      description = "Ruleset text (stand-in).";
     };
     rulesetFile = lib.mkOption {
       type = lib.types.nullOr lib.types.path;
       default = null;
-      description = "The ruleset file to be used with nftables.";
+      description = "Ruleset file (stand-in).";
     };
     flattenRulesetFile = lib.mkOption {
       type = lib.types.bool;
       default = false;
-      description = "Use `builtins.readFile` rather than `include` to handle rulesetFile.";
+      description = "Inline rulesetFile instead of including it (stand-in).";
     };
     tables = lib.mkOption {
       type = lib.types.attrsOf (lib.types.submodule tableSubmodule);
       default = { };
-      description = "Tables to be added to ruleset.";
+      description = "Tables of the ruleset, by attribute name (stand-in).";
     };
   };
 

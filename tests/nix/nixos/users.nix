@@ -130,14 +130,14 @@ in
   config = {
     users.users.root = {
       uid = 0;
-      description = "System administrator";
+      description = "root (stand-in)";
       home = "/root";
       group = "root";
     };
     users.users.nobody = {
       uid = 65534;
       isSystemUser = true;
-      description = "Unprivileged account (don't use!)";
+      description = "nobody (stand-in)";
       group = "nogroup";
     };
     users.groups.root.gid = 0;
@@ -146,22 +146,22 @@ in
     assertions = [
       {
         assertion = !cfg.enforceIdUniqueness || (uidsAreUnique && gidsAreUnique);
-        message = "UIDs and GIDs must be unique!";
+        message = "stand-in: two users or two groups share an id";
       }
       {
         assertion = usersWithoutExistingGroup == { };
-        message = "The following users have a primary group that is undefined: ${lib.concatStringsSep " " (lib.attrNames usersWithoutExistingGroup)}";
+        message = "stand-in: users whose group is not declared: ${lib.concatStringsSep " " (lib.attrNames usersWithoutExistingGroup)}";
       }
     ]
     ++ lib.concatLists (
       lib.mapAttrsToList (name: user: [
         {
           assertion = builtins.match "[a-zA-Z0-9_.][a-zA-Z0-9_.-]*" user.name != null;
-          message = "The username \"${user.name}\" is not valid, it does not match the regex \"[a-zA-Z0-9_.][a-zA-Z0-9_.-]*\".";
+          message = "stand-in: user name \"${user.name}\" is not [a-zA-Z0-9_.][a-zA-Z0-9_.-]*";
         }
         {
           assertion = user.isNormalUser && user.uid != null -> user.uid >= 1000;
-          message = "A user cannot have a users.users.${user.name}.uid set below 1000 and set users.users.${user.name}.isNormalUser.";
+          message = "stand-in: users.users.${user.name} is a normal user with a uid below 1000";
         }
         {
           assertion =
@@ -170,11 +170,11 @@ in
                 user.isSystemUser || (user.uid != null && user.uid < 1000 && !user.isNormalUser);
             in
             lib.xor isEffectivelySystemUser user.isNormalUser;
-          message = "Exactly one of users.users.${user.name}.isSystemUser and users.users.${user.name}.isNormalUser must be set.";
+          message = "stand-in: users.users.${user.name} needs one of isSystemUser and isNormalUser";
         }
         {
           assertion = user.group != "";
-          message = "users.users.${user.name}.group is unset.";
+          message = "stand-in: users.users.${user.name} has no group";
         }
       ]) cfg.users
     );
