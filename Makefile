@@ -250,7 +250,7 @@ fuzz-campaign: fuzz
 # saved under tests/oracle/cases/
 oracle: all tools
 	python3 tests/oracle/oracle.py run --fpc $(abspath $(B))/fpc --n $(or $(N),2000) \
-		--seed $(or $(SEED),$(shell date +%s))
+		--seed $(or $(SEED),$(shell date +%s)) $(if $(CLASSES),--classes)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/fpc/policies \

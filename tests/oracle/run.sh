@@ -9,7 +9,10 @@
 #      `# check:`, `# verify:` and `# expect:` lines must hold
 #      (oracle.py read_case); reproducers 4 and 5 also as goldens;
 #   3. a fixed-seed batch of $ORACLE_N (80) random policies (about 50 of
-#      them pass fpc and are loaded; the rest it refuses, also checked).
+#      them pass fpc and are loaded; the rest it refuses, also checked),
+#      with packets made from each policy's atoms;
+#   4. a batch of $ORACLE_CLASSES_N (12) with a packet in every class of
+#      the prover's partition that the topology can send (--classes).
 # ORACLE_SEED and ORACLE_N change the batch; `make oracle N=...` runs a
 # longer campaign with a random seed.
 set -u
@@ -41,3 +44,5 @@ if [ -n "$cases$repros" ]; then
 fi
 "$PY" "$HERE/oracle.py" run --fpc "$FPC" --seed "${ORACLE_SEED:-20261206}" \
 	--n "${ORACLE_N:-80}"
+"$PY" "$HERE/oracle.py" run --fpc "$FPC" --seed "${ORACLE_SEED:-20261206}" \
+	--n "${ORACLE_CLASSES_N:-12}" --classes
