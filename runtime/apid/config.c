@@ -32,7 +32,9 @@ static void usage(FILE *f)
 		"  --request-timeout S   a request must arrive whole within S s (default 10)\n"
 		"  --max-running N       containers running at once (default 16)\n"
 		"  --access-log          log every request on stderr\n"
-		"  --test-minute-seconds S  TEST ONLY: one timeout_minutes minute lasts S s (default 60)\n");
+		"  --test-minute-seconds S  TEST ONLY: one timeout_minutes minute lasts S s (default 60)\n"
+		"  --version             print the version and exit\n"
+		"  -h, --help            this text\n");
 }
 
 /* see apid.h */

@@ -301,10 +301,10 @@ static void config_usage(FILE *f)
 		"  -S, --socket PATH    listen here instead of the policy's path (tests)\n"
 		"      --service NAME   the policy's unix service to serve (default token)\n"
 		"      --leeway S       clock leeway on exp/nbf/iat, 0-60 (default 30)\n"
-		"      --rate R         requests per second per peer container (else\n"
-		"                       uid; may be a\n"
-		"                       fraction), 0 = no limit (default 50)\n"
-		"      --burst N        rate-limit burst (default 100)\n"
+		"      --rate R         requests per second per peer (its container, else\n"
+		"                       its uid), a fraction allowed, 0 = no limit\n"
+		"                       (default 50)\n"
+		"      --burst N        rate-limit burst, 1-1000000 (default 100)\n"
 		"      --threads N      worker threads, 1-64 (default 2)\n"
 		"      --timeout S      idle connection timeout, 1-300 s (default 10)\n"
 		"      --max-conns N    concurrent connections, 1-4096 (default 256)\n"
@@ -317,7 +317,8 @@ static void config_usage(FILE *f)
 		"      --audit-max-mb N rotate the audit log to PATH.1 past N MiB,\n"
 		"                       1-1024 (default 64)\n"
 		"      --low-s-only     refuse ECDSA signatures with a high S (only\n"
-		"                       for issuers that sign low-S)\n");
+		"                       for issuers that sign low-S)\n"
+		"  -h, --help           this text\n");
 }
 
 /* Parse a rate: a decimal number of requests per second, 0 to 1e6. */

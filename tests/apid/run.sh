@@ -4,7 +4,8 @@
 # flashpods, running real rootless containers), driven with curl: every
 # route and error code, the source allowlist, the token, the rate limit,
 # idempotency, limits, slow clients, start-up refusals, real containers
-# (containers.sh) and crash safety under kill -9.
+# (containers.sh), the upload re-check at start and runner adoption after a
+# restart (recheck.sh) and crash safety under kill -9.
 set -u
 source "$TOP/tests/lib.sh"
 source "$TOP/tests/apid/common.sh"
@@ -271,6 +272,8 @@ done
 # ---- real containers (tests/apid/containers.sh) ------------------------------
 apid_stop
 source "$TOP/tests/apid/containers.sh"
+# the upload re-checked at start, a decoy runner after a restart (goldens)
+source "$TOP/tests/apid/recheck.sh"
 
 # ---- crash safety: kill -9 while jobs are being created --------------------
 : > "$SCRATCH/acked"
