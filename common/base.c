@@ -341,3 +341,27 @@ long long parse_num(const char *s, long long lo, long long hi, const char **why)
 	}
 	return v;
 }
+
+int utf8_len(const unsigned char *p, size_t n)
+{
+	int len = p[0] < 0x80 ? 1 : p[0] < 0xc2 ? 0 : p[0] < 0xe0 ? 2 :
+		  p[0] < 0xf0 ? 3 : p[0] < 0xf5 ? 4 : 0;
+	unsigned char lo = 0x80, hi = 0xbf;	/* the second byte's range */
+
+	if (len == 0 || (size_t)len > n)
+		return 0;
+	if (p[0] == 0xe0)
+		lo = 0xa0;		/* no overlong 3-byte forms */
+	else if (p[0] == 0xed)
+		hi = 0x9f;		/* no surrogates */
+	else if (p[0] == 0xf0)
+		lo = 0x90;		/* no overlong 4-byte forms */
+	else if (p[0] == 0xf4)
+		hi = 0x8f;		/* nothing past U+10FFFF */
+	if (len > 1 && (p[1] < lo || p[1] > hi))
+		return 0;
+	for (int k = 2; k < len; k++)
+		if ((p[k] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}

@@ -92,4 +92,10 @@ char *write_temp_file(const char *path, const void *data, size_t len);
  * number", "is too small" or "is too large" (*why is NULL on success). */
 long long parse_num(const char *s, long long lo, long long hi, const char **why);
 
+/* The length (1 to 4) of the well-formed UTF-8 sequence at p, which has n
+ * bytes (n >= 1); 0 if none starts there: a stray continuation byte, a
+ * truncated sequence, an overlong form, a surrogate or a code point past
+ * U+10FFFF (RFC 3629 section 4). NUL is a sequence of length 1. */
+int utf8_len(const unsigned char *p, size_t n);
+
 #endif

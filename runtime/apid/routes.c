@@ -226,27 +226,15 @@ static int load_job(const Request *r, const char *id, Job *j, ApiError *e)
 	return -1;
 }
 
-/* Append s[0..n) to b with invalid UTF-8 replaced by U+FFFD. */
+/* Append s[0..n) to b with invalid UTF-8 and NUL replaced by U+FFFD. */
 static void utf8_clean(Buf *b, const unsigned char *s, size_t n)
 {
 	for (size_t i = 0; i < n;) {
-		unsigned char c = s[i];
-		size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 :
-			     (c >> 3) == 30 ? 4 : 0;
-		bool ok = len && i + len <= n;
-		uint32_t cp = len == 1 ? c : len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
+		int len = s[i] ? utf8_len(s + i, n - i) : 0;
 
-		for (size_t k = 1; ok && k < len; k++) {
-			ok = (s[i + k] & 0xc0) == 0x80;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if (ok && ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-			   (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-			   (cp >= 0xd800 && cp <= 0xdfff) || (len == 1 && c == 0)))
-			ok = false;
-		if (ok) {
-			buf_append(b, s + i, len);
-			i += len;
+		if (len) {
+			buf_append(b, s + i, (size_t)len);
+			i += (size_t)len;
 		} else {
 			buf_puts(b, "\xef\xbf\xbd");
 			i++;

@@ -63,33 +63,11 @@ static unsigned wire_type_of(ProtobufCType t)
 static bool utf8_ok(const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n;) {
-		uint8_t c = p[i];
-		size_t k;
-		uint32_t cp;
+		int len = utf8_len(p + i, n - i);
 
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			k = 1, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			k = 2, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			k = 3, cp = c & 0x07;
-		else
+		if (!len)
 			return false;
-		if (n - i <= k)
-			return false;
-		for (size_t j = 1; j <= k; j++) {
-			if ((p[i + j] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (p[i + j] & 0x3f);
-		}
-		if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			return false;
-		i += k + 1;
+		i += (size_t)len;
 	}
 	return true;
 }
