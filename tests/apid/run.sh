@@ -334,6 +334,7 @@ apid_stop
 
 # ---- free-bind: the policy's address may come up after the daemon (wg0 at
 # boot); 192.0.2.77 is on no interface here, and the daemon still listens.
+: > "$SCRATCH/freebind.log"	# (before the background start opens it)
 "$APID" -b "$BUNDLE" -t "$SCRATCH/api-token" --db "$SCRATCH/db/freebind.db" \
 	--log-dir "$LOGS" --listen "192.0.2.77:$(apid_free_port)" > "$SCRATCH/freebind.log" 2>&1 &
 fb_pid=$!
