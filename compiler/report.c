@@ -524,17 +524,21 @@ static int cell_rules(const Ruleset *rs, const Source *s,
 	return n;
 }
 
-/* Why a cell has no rule of its own. */
-static const char *no_rule_why(const Policy *p, const Source *s, const Service *v,
-			       CellKind k)
+/* Why a cell has no rule of its own (in a). A unix socket's reach is
+ * what the mount lists fpc emits give (prove_socket_mounted), not the
+ * cell's word. */
+static const char *no_rule_why(Arena *a, const Policy *p, const Source *s,
+			       const Service *v, CellKind k)
 {
+	if (v->kind == SVC_UNIX) {
+		const Privilege *got;
+		int m = prove_socket_mounted(p, s, v, &got);
+
+		return arena_printf(a, "No firewall rule (a unix socket): %s.",
+				    prove_socket_why(a, p, s, v, m, got));
+	}
 	if (k == CELL_NONE)
 		return "No rule of its own: the rows below decide.";
-	if (v->kind == SVC_UNIX)
-		return k == CELL_ALLOW ? (p->container.source == s ?
-			"No firewall rule: the socket is mounted into these containers (mount ... service), and its owner, group and mode decide." :
-			"No firewall rule: the socket's owner, group and mode decide.") :
-			"No firewall rule: the socket is never mounted into this source's containers.";
 	if (v->kind == SVC_EGRESS && k == CELL_ALLOW)
 		return "No rule needed: every chain accepts unless a row below denies it.";
 	return "No rule.";
@@ -562,10 +566,13 @@ static void render_cells(const Policy *p, const Ruleset *rs, Arena *a, Buf *out)
 			buf_printf(out, ":%d: <code>", line);
 			put_html(out, source_line(p, line, a));
 			buf_puts(out, "</code></p>\n");
-			if (cell_rules(rs, src, svc, &rules))
+			if (cell_rules(rs, src, svc, &rules)) {
 				buf_printf(out, "<pre>%s</pre>", rules.data);
-			else
-				buf_printf(out, "<p>%s</p>", no_rule_why(p, src, svc, c->kind));
+			} else {
+				buf_puts(out, "<p>");
+				put_html(out, no_rule_why(a, p, src, svc, c->kind));
+				buf_puts(out, "</p>");
+			}
 			buf_puts(out, "</div>\n");
 			buf_free(&rules);
 		}

@@ -66,7 +66,9 @@ if [ "$allow" -gt 0 ] && [ "$deny" -gt 0 ] &&
 	has 'inet flashpods output rule [0-9]+: meta skuid 990 oifname "lo" tcp dport [{] 873, 8080 [}] reject with tcp reset' "$page" &&
 	has 'policies/default.fp:[0-9]+: <code>containers deny   deny' "$page" &&
 	has '<td><code>policy.pb</code></td>' "$page" &&
-	has '<td><code>privileges.json</code></td>' "$page"; then
+	has '<td><code>privileges.json</code></td>' "$page" &&
+	has "a unix socket\): the mount lists give privilege agent.s containers /run/flashpods/token.sock" "$page" &&
+	has "laptop. reaches through unix socket /run/flashpods/token.sock: its owner and mode" "$page"; then
 	pass report/content
 else
 	fail report/content "the page lacks a part (see above)"
