@@ -243,7 +243,7 @@ $(B)/fuzz_%: $(B)/obj/tests/fuzz/fuzz_%.o $(ALL_LIBS)
 # a long campaign: every harness for FUZZ_CAMPAIGN_SECONDS (default in
 # tests/fuzz/campaign.sh), corpus kept in tests/fuzz/corpus/
 fuzz-campaign: fuzz
-	B=$(abspath $(B))/fuzzbuild bash tests/fuzz/campaign.sh
+	B=$(abspath $(B)) bash tests/fuzz/campaign.sh
 
 # the kernel as the prover's oracle, a long campaign: N random policies
 # (default 2000) from SEED (default: the time), disagreements shrunk and
