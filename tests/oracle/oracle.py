@@ -901,6 +901,24 @@ def fpc_verdicts(fpc, polfile, probes, topo, work):
     return [(out[2 * i] == "accept", out[2 * i + 1] == "accept") for i in range(len(probes))]
 
 
+def view_disagreements(fpc, polfile, probes, topo, limit=24):
+    """The probes (at most limit, new packets) whose `fpc query` trust-table
+    line names a cell the verdict contradicts (allow but not accepted, deny
+    but accepted): the line is read from the table, the verdict from the
+    ruleset, and a proved table makes them agree."""
+    bad = []
+    for pr in probes[:limit]:
+        r = subprocess.run([fpc, "query", polfile] + query_args(pr, False, topo),
+                           capture_output=True, text=True)
+        m = re.search(r"^trust table: \S+ (allow|deny) \S+ \(", r.stdout, re.M)
+        v = re.search(r"^verdict: (accept|drop|reject)\b(?! or)", r.stdout, re.M)
+        if r.returncode or not m or not v:
+            continue
+        if (m.group(1) == "allow") != (v.group(1) == "accept"):
+            bad.append((pr, "view", m.group(1) == "allow", v.group(1) == "accept"))
+    return bad
+
+
 def fpc_compile(fpc, polfile, outdir):
     """(ok, nft text or the diagnostics)."""
     r = subprocess.run([fpc, polfile, "-o", outdir], capture_output=True, text=True)
@@ -969,7 +987,7 @@ def check_policy(topo, fpc, p, probes, st, work, quiet=False):
             pr.sport = next_sport(st)
         obs = topo.send(chunk)
         bad += compare(fpc, polfile, chunk, obs, topo, st, work)
-    return bad
+    return bad + view_disagreements(fpc, polfile, probes, topo)
 
 
 def compare(fpc, polfile, probes, obs, topo, st, work):
@@ -1196,6 +1214,11 @@ def run_campaign(args):
             if MUTATE:
                 continue
             for pr, what, k, fv in bad:
+                if what == "view":
+                    print("disagreement (seed %s): new %s: fpc's trust-table line says %s, "
+                          "its verdict is %s" % (seed, pr.text(), "allow" if k else "deny",
+                                                 "accept" if fv else "drop"))
+                    continue
                 print("disagreement (seed %s): %s %s: kernel %s, fpc %s" % (
                     seed, what, pr.text(), "accept" if k else "drop", "accept" if fv else "drop"))
             small = shrink(topo, args.fpc, p, bad[0][0], st, work)
