@@ -570,6 +570,29 @@ static void fmt_stmt(Fmt *F, const AstStmt *s, int indent, int next_line,
 	end(F, last, next_line);
 }
 
+/* Is there a comment after source line prev and before statement s ends
+ * that the output prints on a line of its own (everything but a comment
+ * trailing s's last line)? It ends a run of aligned declarations, in the
+ * source and in the output alike. */
+static bool comment_splits(const Ast *ast, int prev, const AstStmt *s)
+{
+	int lo = 0, hi = ast->n_comments, line;
+
+	while (lo < hi) {	/* the first comment after line prev (in order) */
+		int mid = lo + (hi - lo) / 2;
+
+		if (ast->comments[mid].loc.first_line <= prev)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == ast->n_comments)
+		return false;
+	line = ast->comments[lo].loc.first_line;
+	return line < s->loc.last_line ||
+		(line == s->loc.last_line && !ast->comments[lo].trailing);
+}
+
 /* Widths for the run of declarations of s's kind starting at decls[i]
  * (consecutive lines, no blank or comment line between); returns the run's
  * length. */
@@ -584,7 +607,8 @@ static int run_widths(const Ast *ast, int i, Widths *w)
 		int len;
 
 		if (s->kind != kind ||
-		    (j > i && s->loc.first_line > ast->decls[j - 1]->loc.last_line + 1) ||
+		    (j > i && (s->loc.first_line > ast->decls[j - 1]->loc.last_line + 1 ||
+			       comment_splits(ast, ast->decls[j - 1]->loc.last_line, s))) ||
 		    (kind == AST_SOURCE && !one_line(s)))
 			break;
 		len = (int)strlen(s->name.s);

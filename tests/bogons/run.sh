@@ -30,8 +30,16 @@ for f in *; do
 	run.sh) ;;
 	*.fp)
 		check "$f" 1 "$FPC" check "$f"
-		# fmt only parses: a policy that parses may format (0)
+		# fmt only parses: a policy that parses may format (0), and
+		# formatting its output again changes nothing
 		check "$f:fmt" '0|1' "$FPC" fmt "$f"
+		if "$FPC" fmt "$f" >"$SCRATCH/once.fp" 2>/dev/null; then
+			if "$FPC" fmt "$SCRATCH/once.fp" 2>&1 | cmp -s - "$SCRATCH/once.fp"; then
+				pass "bogons/$f:fmt-twice"
+			else
+				fail "bogons/$f:fmt-twice" "fmt of fmt's output differs (not idempotent)"
+			fi
+		fi
 		;;
 	*.pb)
 		check "$f" 1 "$FPC" dump "$f"
