@@ -148,9 +148,36 @@ void emit_nft_value(RsKey key, const RsValue *v, Buf *out)
 	}
 }
 
-/* The values of a match: `@set`, one value, or `{ a, b }`. */
+/* A value's element comment (a merged rule's provenance), if any. */
+static void emit_elem_comment(const RsValue *v, Buf *out)
+{
+	if (v->prov && v->prov->comment) {
+		buf_puts(out, " comment ");
+		emit_string(v->prov->comment, out);
+	}
+}
+
+/* A verdict map's elements: `{ a comment "..." : accept, b : drop }`. */
+static void emit_vmap(const RsMatch *m, Buf *out)
+{
+	buf_puts(out, "vmap { ");
+	for (int i = 0; i < m->n_vals; i++) {
+		if (i)
+			buf_puts(out, ", ");
+		emit_nft_value(m->key, &m->vals[i], out);
+		emit_elem_comment(&m->vals[i], out);
+		buf_printf(out, " : %s", emit_nft_verdict_name(m->vmap[i]));
+	}
+	buf_puts(out, " }");
+}
+
+/* The values of a match: `@set`, one value, `{ a, b }` or a verdict map. */
 static void emit_values(const RsMatch *m, Buf *out)
 {
+	if (m->vmap) {
+		emit_vmap(m, out);
+		return;
+	}
 	if (m->set) {
 		buf_printf(out, "@%s", m->set);
 		return;
@@ -164,6 +191,7 @@ static void emit_values(const RsMatch *m, Buf *out)
 		if (i)
 			buf_puts(out, ", ");
 		emit_nft_value(m->key, &m->vals[i], out);
+		emit_elem_comment(&m->vals[i], out);
 	}
 	buf_puts(out, " }");
 }

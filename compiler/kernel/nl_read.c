@@ -411,6 +411,10 @@ void nl_batch_add_snap(NlBatch *b, const NlSnap *snap)
 typedef struct Elem {
 	uint8_t key[16];
 	bool end, open;
+	const char *comment;	/* the element's comment, or NULL */
+	bool has_verdict;	/* a verdict map's element: */
+	uint32_t verdict;	/* its verdict (NF_ACCEPT, ...) */
+	bool chain;		/* and it names a chain (jump, goto) */
 } Elem;
 
 static int elem_cmp_len;
@@ -443,6 +447,11 @@ static int elem_collect(struct nftnl_set_elem *e, void *data)
 	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS))
 		el.end = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) &
 			 NFT_SET_ELEM_INTERVAL_END;
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT)) {
+		el.has_verdict = true;
+		el.verdict = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT);
+		el.chain = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN);
+	}
 	ud = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &len);
 	/* NFTNL_UDATA_SET_ELEM_FLAGS: type 1, 4 bytes */
 	for (uint32_t off = 0; ud && off + 2 <= len; off += 2u + ud[off + 1])
@@ -452,6 +461,9 @@ static int elem_collect(struct nftnl_set_elem *e, void *data)
 
 			memcpy(&f, ud + off + 2, 4);
 			el.open = f & NFTNL_SET_ELEM_F_INTERVAL_OPEN;
+		} else if (ud[off] == NFTNL_UDATA_SET_ELEM_COMMENT && ud[off + 1] > 0 &&
+			   off + 2u + ud[off + 1] <= len) {
+			el.comment = arena_strndup(a, (const char *)ud + off + 2, ud[off + 1]);
 		}
 	vec_push(a, v, el);
 	return 0;
@@ -459,6 +471,10 @@ static int elem_collect(struct nftnl_set_elem *e, void *data)
 
 typedef struct KeyIval {
 	uint8_t lo[16], hi[16];
+	const char *comment;	/* the element's comment, or NULL */
+	bool has_verdict;	/* a verdict map's element, and its verdict */
+	uint32_t verdict;
+	bool chain;
 } KeyIval;
 
 /* The set's contents as intervals of klen bytes (points: lo == hi). */
@@ -480,6 +496,10 @@ static int set_ivals(Arena *a, struct nftnl_set *s, int klen, KeyIval **out)
 			continue;
 		memcpy(k.lo, v.v[i].key, 16);
 		memcpy(k.hi, v.v[i].key, 16);
+		k.comment = v.v[i].comment;
+		k.has_verdict = v.v[i].has_verdict;
+		k.verdict = v.v[i].verdict;
+		k.chain = v.v[i].chain;
 		if (interval) {
 			int j = i + 1;
 
@@ -941,6 +961,88 @@ static struct nftnl_set *find_set(Dec *d, const char *name)
 	return NULL;
 }
 
+/* When any element of iv[0..n) has a comment (a lookup fpc merged from
+ * rules, each element naming its policy line), give every value of
+ * vals[0..n) its element's provenance, so the prover splits the lookup
+ * into the rules it stands for (lookup_expand). */
+static void elem_provs(Arena *a, const KeyIval *iv, int n, RsValue *vals)
+{
+	bool any = false;
+
+	for (int i = 0; i < n && !any; i++)
+		any = iv[i].comment != NULL;
+	for (int i = 0; any && i < n; i++) {
+		RsProv *pv = arena_alloc(a, sizeof *pv);
+
+		memset(pv, 0, sizeof *pv);
+		pv->comment = iv[i].comment;
+		vals[i].prov = pv;
+	}
+}
+
+/* The verdict map iv[0..n) as the RsVerdictKind of each element (arena
+ * a), or NULL when one is not accept or drop (a jump, goto, ...). */
+static RsVerdictKind *map_verdicts(Arena *a, const KeyIval *iv, int n)
+{
+	RsVerdictKind *vm = arena_alloc(a, (size_t)(n ? n : 1) * sizeof *vm);
+
+	for (int i = 0; i < n; i++) {
+		if (!iv[i].has_verdict || iv[i].chain ||
+		    (iv[i].verdict != NF_ACCEPT && iv[i].verdict != NF_DROP))
+			return NULL;
+		vm[i] = iv[i].verdict == NF_ACCEPT ? VERDICT_ACCEPT : VERDICT_DROP;
+	}
+	return vm;
+}
+
+/* Is the register's key a ct state whose every element in iv[0..n) is one
+ * state (a map key is compared whole, a match mask by bits)? */
+static bool single_states(RsKey k, const KeyIval *iv, int n)
+{
+	for (int i = 0; k == KEY_CTSTATE && i < n; i++) {
+		uint32_t st;
+
+		memcpy(&st, iv[i].lo, 4);
+		if (!st || (st & (st - 1)) || memcmp(iv[i].lo, iv[i].hi, 4))
+			return false;
+	}
+	return true;
+}
+
+/* A lookup whose result is the verdict (`KEY vmap { v : accept, ... }`):
+ * a verdict map match, the rule's last. Anything but accept and drop in
+ * it is unknown. */
+static void dec_vmap(Dec *d, struct nftnl_expr *e, struct nftnl_set *s,
+		     RsKey k, int klen, const char *name)
+{
+	KeyIval *iv;
+	RsValue *vals;
+	RsVerdictKind *vm;
+	int n;
+
+	(void)e;
+	if (!(nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_MAP) ||
+	    nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE) != NFT_DATA_VERDICT) {
+		unknown(d, "map lookup in @%s", name);
+		return;
+	}
+	n = set_ivals(d->a, s, klen, &iv);
+	vm = map_verdicts(d->a, iv, n);
+	if (!vm || !n || !single_states(k, iv, n)) {
+		unknown(d, "verdict map @%s", name);
+		return;
+	}
+	vals = arena_alloc(d->a, (size_t)n * sizeof *vals);
+	for (int i = 0; i < n; i++)
+		if (!make_value(d, k, iv[i].lo, iv[i].hi, klen, &vals[i])) {
+			unknown(d, "verdict map @%s", name);
+			return;
+		}
+	elem_provs(d->a, iv, n, vals);
+	push_match(d, k, false, vals, n, NULL);
+	d->m.v[d->m.n - 1].vmap = vm;
+}
+
 /* A lookup: a match on the elements of the named or anonymous set. */
 static void dec_lookup(Dec *d, struct nftnl_expr *e)
 {
@@ -955,6 +1057,14 @@ static void dec_lookup(Dec *d, struct nftnl_expr *e)
 	KeyIval *iv;
 	RsValue *vals;
 
+	if (nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) &&
+	    nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_DREG) == NFT_REG_VERDICT &&
+	    s && k != KEY_UNKNOWN && !r->masked && !inv &&
+	    (r->kind != R_PAYLOAD || r->len == (uint32_t)klen) &&
+	    nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN) == (uint32_t)klen) {
+		dec_vmap(d, e, s, k, klen, name);
+		return;
+	}
 	if (nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) || !s || k == KEY_UNKNOWN ||
 	    r->masked || nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN) != (uint32_t)
 	    (k == KEY_SADDR || k == KEY_DADDR ? klen : klen) ||
@@ -969,6 +1079,7 @@ static void dec_lookup(Dec *d, struct nftnl_expr *e)
 			unknown(d, "lookup in @%s", name);
 			return;
 		}
+	elem_provs(d->a, iv, n, vals);
 	push_match(d, k, inv, vals, n,
 		   (nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS) ?
 		   NULL : arena_strdup(d->a, name));
@@ -1342,14 +1453,23 @@ void nl_rule_text(const RsRule *r, Buf *out)
 			buf_printf(out, "@%s", m->set);
 			continue;
 		}
-		if (m->n_vals > 1)
+		if (m->vmap)
+			buf_puts(out, "vmap ");
+		if (m->n_vals > 1 || m->vmap)
 			buf_puts(out, "{ ");
 		for (int j = 0; j < m->n_vals; j++) {
+			const RsProv *pv = m->vals[j].prov;
+
 			if (j)
 				buf_puts(out, ", ");
 			nl_value_text(&m->vals[j], m->key, out);
+			if (pv && pv->comment)
+				buf_printf(out, " comment \"%s\"", pv->comment);
+			if (m->vmap)
+				buf_printf(out, " : %s", m->vmap[j] == VERDICT_ACCEPT ?
+					   "accept" : "drop");
 		}
-		if (m->n_vals > 1)
+		if (m->n_vals > 1 || m->vmap)
 			buf_puts(out, " }");
 	}
 	if (r->counter) {

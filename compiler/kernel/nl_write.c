@@ -253,6 +253,8 @@ static KeyInfo key_info(RsKey k, AddrFamily fam, int l4)
 /* One value as an interval of key bytes (big-endian order for ranges). */
 typedef struct Ival {
 	uint8_t lo[16], hi[16];
+	const char *comment;	/* the element's comment (a merged rule's provenance) */
+	int verdict;		/* a verdict map's element: NF_ACCEPT or NF_DROP */
 } Ival;
 
 /* v as len bytes in byte order bo into out (16 bytes, zero-padded). */
@@ -533,20 +535,26 @@ static int ivals_normalise(Ival *iv, int n, int len, bool merge)
 }
 
 /* Add one element of len key bytes to s: end marks the end of an interval,
- * open an interval open to the top (user data, as nft writes it). */
+ * open an interval open to the top, comment the element's comment (both
+ * user data, as nft writes them). */
 static void elem_add(struct nftnl_set *s, const uint8_t *key, int len,
-		     bool end, bool open)
+		     bool end, bool open, const char *comment, int verdict)
 {
 	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
 
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)len);
+	if (verdict >= 0)
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (uint32_t)verdict);
 	if (end)
 		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
-	if (open) {
-		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(16);
+	if (open || comment) {
+		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(512);
 
-		nftnl_udata_put_u32(u, NFTNL_UDATA_SET_ELEM_FLAGS,
-				    NFTNL_SET_ELEM_F_INTERVAL_OPEN);
+		if (comment)
+			nftnl_udata_put_strz(u, NFTNL_UDATA_SET_ELEM_COMMENT, comment);
+		if (open)
+			nftnl_udata_put_u32(u, NFTNL_UDATA_SET_ELEM_FLAGS,
+					    NFTNL_SET_ELEM_F_INTERVAL_OPEN);
 		nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(u),
 				   nftnl_udata_buf_len(u));
 		nftnl_udata_buf_free(u);
@@ -554,10 +562,10 @@ static void elem_add(struct nftnl_set *s, const uint8_t *key, int len,
 	nftnl_set_elem_add(s, e);
 }
 
-/* Fill s with the elements of iv[0..n) (normalised); returns nft's
- * description size for the set. */
+/* Fill s with the elements of iv[0..n) (normalised; a map's with their
+ * verdicts); returns nft's description size for the set. */
 static int set_fill(struct nftnl_set *s, const Ival *iv, int n, int len,
-		    bool interval)
+		    bool interval, bool map)
 {
 	static const uint8_t zero[16];
 	int size = 0;
@@ -565,11 +573,12 @@ static int set_fill(struct nftnl_set *s, const Ival *iv, int n, int len,
 	if (!interval) {
 		/* (a hash set's dump order is the kernel's, seeded at random) */
 		for (int i = 0; i < n; i++)
-			elem_add(s, iv[i].lo, len, false, false);
+			elem_add(s, iv[i].lo, len, false, false, iv[i].comment,
+				 map ? iv[i].verdict : -1);
 		return n;
 	}
 	if (n > 0 && memcmp(iv[0].lo, zero, (size_t)len)) {
-		elem_add(s, zero, len, true, false);
+		elem_add(s, zero, len, true, false, NULL, -1);
 		size++;
 	}
 	for (int i = 0; i < n; i++) {
@@ -578,9 +587,10 @@ static int set_fill(struct nftnl_set *s, const Ival *iv, int n, int len,
 
 		memcpy(end, iv[i].hi, 16);
 		open = bytes_inc(end, len);
-		elem_add(s, iv[i].lo, len, false, open);
+		elem_add(s, iv[i].lo, len, false, open, iv[i].comment,
+			 map ? iv[i].verdict : -1);
 		if (!open)
-			elem_add(s, end, len, true, false);
+			elem_add(s, end, len, true, false, NULL, -1);
 		size += 2;
 	}
 	return size;
@@ -687,7 +697,7 @@ static int add_named_set(NlBatch *b, const RsTable *t, const RsSet *rs, Buf *err
 	s = set_new(t, rs->name, &ki, rs->interval ? NFT_SET_INTERVAL : 0,
 		    ++b->set_id);
 	set_udata(s, &ki, false, rs->interval, rs->comment);
-	set_fill(s, iv, n, ki.len, rs->interval);
+	set_fill(s, iv, n, ki.len, rs->interval, false);
 	emit_set(b, s, nf_family(t->family),
 		 note_obj(b, "set %s%s", rs->name, NULL));
 	nftnl_set_free(s);
@@ -721,6 +731,8 @@ static int add_anon_lookup(RuleCtx *c, struct nftnl_rule *r, const RsMatch *m,
 			free(iv);
 			return -1;
 		}
+		if (m->vals[i].prov)
+			iv[i].comment = m->vals[i].prov->comment;
 		if (!ival_point(&iv[i], ki->len))
 			interval = true;
 	}
@@ -729,13 +741,63 @@ static int add_anon_lookup(RuleCtx *c, struct nftnl_rule *r, const RsMatch *m,
 		    NFT_SET_ANONYMOUS | NFT_SET_CONSTANT |
 		    (interval ? NFT_SET_INTERVAL : 0), id);
 	set_udata(s, ki, true, interval, NULL);
-	size = set_fill(s, iv, n, ki->len, interval);
+	size = set_fill(s, iv, n, ki->len, interval, false);
 	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, (uint32_t)size);
 	emit_set(c->b, s, nf_family(c->t->family), c->note);
 	nftnl_set_free(s);
 	free(iv);
 	add_load(r, m->key, c->fam, ki->len);
 	add_lookup(r, "__set%d", id, m->neg);
+	return 0;
+}
+
+/* A verdict map of m's values (an anonymous map, as nft writes `KEY
+ * vmap { v : accept, ... }`) and the lookup whose result is the verdict. */
+static int add_anon_vmap(RuleCtx *c, struct nftnl_rule *r, const RsMatch *m,
+			 const KeyInfo *ki, Buf *err)
+{
+	Ival *iv = xcalloc((size_t)m->n_vals, sizeof *iv);
+	bool interval = false;
+	struct nftnl_set *s;
+	struct nftnl_expr *e;
+	uint32_t id = ++c->b->set_id;
+	int n, size;
+
+	for (int i = 0; i < m->n_vals; i++) {
+		if (value_ival(&m->vals[i], m->key, ki, &iv[i], err) < 0) {
+			free(iv);
+			return -1;
+		}
+		if (m->vals[i].prov)
+			iv[i].comment = m->vals[i].prov->comment;
+		if (m->vmap[i] != VERDICT_ACCEPT && m->vmap[i] != VERDICT_DROP)
+			BUG("verdict map element of verdict %d", m->vmap[i]);
+		iv[i].verdict = m->vmap[i] == VERDICT_ACCEPT ? NF_ACCEPT : NF_DROP;
+		if (!ival_point(&iv[i], ki->len))
+			interval = true;
+	}
+	n = ivals_normalise(iv, m->n_vals, ki->len, false);
+	s = set_new(c->t, "__map%d", ki,
+		    NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_MAP |
+		    (interval ? NFT_SET_INTERVAL : 0), id);
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 0);
+	set_udata(s, ki, true, false, NULL);
+	size = set_fill(s, iv, n, ki->len, interval, true);
+	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, (uint32_t)size);
+	emit_set(c->b, s, nf_family(c->t->family), c->note);
+	nftnl_set_free(s);
+	free(iv);
+	if (m->key == KEY_CTSTATE)
+		add_ct(r, NFT_CT_STATE);
+	else
+		add_load(r, m->key, c->fam, ki->len);
+	e = nftnl_expr_alloc("lookup");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, "__map%d");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
+	nftnl_rule_add_expr(r, e);
 	return 0;
 }
 
@@ -835,6 +897,8 @@ static int add_match(RuleCtx *c, struct nftnl_rule *r, const RsMatch *m, Buf *er
 		buf_printf(err, "a match without values");
 		return -1;
 	}
+	if (m->vmap)
+		return add_anon_vmap(c, r, m, &ki, err);
 	if (m->key == KEY_CTSTATE) {
 		add_ctstate(r, m);
 		return 0;

@@ -453,6 +453,38 @@ static const char *set_lookup(Imp *im, ITable *t, const char *name, json_t **ele
 
 /* Decode a right-hand side into values (appended); false if any part
  * cannot be decoded. *set gets a named set's name. */
+static void comment_origin(Imp *im, RsRule *r, const char *c);
+
+/* Values out[from..) are one set element with comment c (fpc writes the
+ * provenance of a merged rule there): give them that provenance. */
+static void elem_prov(Imp *im, const char *c, Values *out, int from)
+{
+	RsRule r = { 0 };
+	RsProv *pv = arena_alloc(im->a, sizeof *pv);
+
+	comment_origin(im, &r, c);
+	*pv = (RsProv){ r.comment, r.origin, r.origin_what };
+	for (int i = from; i < out->n; i++)
+		out->v[i].prov = pv;
+}
+
+/* When some of vals carry provenance, give the others an empty one, so
+ * each element stands for a rule of its own (lookup_expand). */
+static void provs_complete(Imp *im, Values *vals)
+{
+	bool any = false;
+
+	for (int i = 0; i < vals->n && !any; i++)
+		any = vals->v[i].prov != NULL;
+	for (int i = 0; any && i < vals->n; i++)
+		if (!vals->v[i].prov) {
+			RsProv *pv = arena_alloc(im->a, sizeof *pv);
+
+			memset(pv, 0, sizeof *pv);
+			vals->v[i].prov = pv;
+		}
+}
+
 static bool values(Imp *im, ITable *t, const Field *f, json_t *j, Values *out,
 		   const char **set, int depth)
 {
@@ -491,8 +523,15 @@ static bool values(Imp *im, ITable *t, const Field *f, json_t *j, Values *out,
 	}
 	if (json_is_object(j) && (v = json_object_get(j, "set")))
 		return json_is_array(v) && values(im, t, f, v, out, NULL, depth + 1);
-	if (json_is_object(j) && (v = json_object_get(j, "elem")))
-		return values(im, t, f, json_object_get(v, "val"), out, NULL, depth + 1);
+	if (json_is_object(j) && (v = json_object_get(j, "elem"))) {
+		int from = out->n;
+
+		if (!values(im, t, f, json_object_get(v, "val"), out, NULL, depth + 1))
+			return false;
+		if (json_is_string(json_object_get(v, "comment")))
+			elem_prov(im, jstr(v, "comment"), out, from);
+		return true;
+	}
 	if (json_is_object(j) && (v = json_object_get(j, "range"))) {
 		RsValue lo, hi;
 
@@ -640,6 +679,7 @@ static void import_match(Imp *im, ITable *t, json_t *stmt, json_t *m, Matches *m
 		}
 		vec_push(im->a, &vals, v);
 	}
+	provs_complete(im, &vals);
 	if (f.kind == FK_ADDR)
 		for (int i = 0; i < vals.n; i++)
 			if (memcmp(vals.v[i].addr_lo, vals.v[i].addr_hi, 16) > 0) {
@@ -762,6 +802,7 @@ static void import_vmap(Imp *im, ITable *t, json_t *stmt, json_t *vm, Matches *m
 		add_deps(im, &m, &f);
 		if (f.known && values(im, t, &f, json_array_get(e, 0), &vals, NULL, 0) &&
 		    vals.n > 0) {
+			provs_complete(im, &vals);
 			add_match(im, &m, f.key, false, &vals, NULL);
 		} else {
 			json_t *x = json_pack("{s:{s:s,s:O,s:O}}", "match", "op", "==",
