@@ -106,28 +106,31 @@ static bool verdicts_join(const RsRule *a, const RsRule *b)
 	       !a->counter;
 }
 
-/* The one match index where a and b differ (the same everywhere else,
- * verdicts that join), or -1. */
-static int differ_at(const RsRule *a, const RsRule *b)
-{
-	int d = -1;
+enum { MAX_MATCHES = 64 };
 
+/* Do a and b have one shape (the same keys in the same order, verdicts
+ * that join, the same counter), differing only in the values of matches
+ * a set may hold? *diff: the matches whose values differ, a bit each. */
+static bool same_shape(const RsRule *a, const RsRule *b, uint64_t *diff)
+{
+	*diff = 0;
 	if (!mergeable_rule(a) || !mergeable_rule(b) || !verdicts_join(a, b) ||
-	    a->counter != b->counter || a->n_matches != b->n_matches)
-		return -1;
+	    a->counter != b->counter || a->n_matches != b->n_matches ||
+	    a->n_matches > MAX_MATCHES)
+		return false;
 	for (int i = 0; i < a->n_matches; i++) {
-		if (match_eq(&a->matches[i], &b->matches[i]))
+		const RsMatch *x = &a->matches[i], *y = &b->matches[i];
+
+		if (match_eq(x, y))
 			continue;
-		if (d >= 0 || a->matches[i].key != b->matches[i].key ||
-		    !mergeable_match(&a->matches[i]) ||
-		    !mergeable_match(&b->matches[i]))
-			return -1;
-		d = i;
+		if (x->key != y->key || !mergeable_match(x) || !mergeable_match(y))
+			return false;
+		if ((x->key == KEY_SADDR || x->key == KEY_DADDR) &&
+		    x->vals[0].fam != y->vals[0].fam)
+			return false;
+		*diff |= 1ull << i;
 	}
-	if (d >= 0 && (a->matches[d].key == KEY_SADDR || a->matches[d].key == KEY_DADDR) &&
-	    a->matches[d].vals[0].fam != b->matches[d].vals[0].fam)
-		return -1;
-	return d;
+	return true;
 }
 
 /* ---- disjoint values ---- */
@@ -194,50 +197,173 @@ static bool states_apart(const RsRule *rules, int n, int d)
 	return true;
 }
 
-/* Are the values of match d of rules[0..n) pairwise disjoint, and apart
- * when any is a range? */
-static bool values_apart(const RsRule *rules, int n, int d)
+/* The positions of the bits of diff, in pos[]; returns how many. */
+static int positions(uint64_t diff, int *pos)
 {
-	int total = 0, k = 0;
-	bool range = false;
-	Span *s;
+	int n = 0;
+
+	for (int i = 0; i < MAX_MATCHES; i++)
+		if (diff >> i & 1)
+			pos[n++] = i;
+	return n;
+}
+
+/* How many tuples the matches pos[0..nd) of r make (their product). */
+static long tuples_of(const RsRule *r, const int *pos, int nd)
+{
+	long t = 1;
+
+	for (int k = 0; k < nd; k++)
+		t *= r->matches[pos[k]].n_vals;
+	return t;
+}
+
+/* Tuple t of r on the matches pos[0..nd): value index of component k. */
+static int tuple_index(const RsRule *r, const int *pos, int nd, long t, int k)
+{
+	for (int j = nd - 1; j > k; j--)
+		t /= r->matches[pos[j]].n_vals;
+	return (int)(t % r->matches[pos[k]].n_vals);
+}
+
+static int sweep_dim, sweep_nd;
+/* qsort order of tuples (nd Spans each): by component sweep_dim. */
+static int tuple_cmp(const void *a, const void *b)
+{
+	const Span *x = a, *y = b;
+	int c = memcmp(x[sweep_dim].lo, y[sweep_dim].lo, 16);
+
+	for (int k = 0; !c && k < sweep_nd; k++)
+		c = memcmp(x[k].lo, y[k].lo, 16);
+	return c;
+}
+
+/* Do tuples x and y (nd Spans) meet: overlap in every component? */
+static bool tuples_meet(const Span *x, const Span *y, int nd)
+{
+	for (int k = 0; k < nd; k++)
+		if (memcmp(x[k].hi, y[k].lo, 16) < 0 || memcmp(y[k].hi, x[k].lo, 16) < 0)
+			return false;
+	return true;
+}
+
+/* Are the tuples t[0..total) (nd Spans each; reordered) pairwise
+ * disjoint, and, with adjacent, not adjacent either (one key)? A sweep
+ * over the component with the most distinct values: a tuple is compared
+ * with those whose interval there it meets. */
+static bool spans_apart(Span *t, long total, int nd, bool adjacent)
+{
+	int best = 0;
+	long best_distinct = -1;
 	bool ok = true;
 
-	if (rules[0].matches[d].key == KEY_CTSTATE)
-		return states_apart(rules, n, d);
+	sweep_nd = nd;
+	for (int c = 0; c < nd && nd > 1; c++) {
+		long distinct = 0;
 
-	for (int r = 0; r < n; r++)
-		total += rules[r].matches[d].n_vals;
-	s = xcalloc((size_t)total + 1, sizeof *s);
-	for (int r = 0; r < n; r++)
-		for (int i = 0; i < rules[r].matches[d].n_vals; i++) {
-			value_span(&rules[r].matches[d].vals[i], &s[k]);
-			range |= memcmp(s[k].lo, s[k].hi, 16) != 0;
-			k++;
+		sweep_dim = c;
+		qsort(t, (size_t)total, (size_t)nd * sizeof *t, tuple_cmp);
+		for (long i = 0; i < total; i++)
+			distinct += !i || memcmp(t[i * nd + c].lo, t[(i - 1) * nd + c].lo, 16);
+		if (distinct > best_distinct) {
+			best_distinct = distinct;
+			best = c;
 		}
-	qsort(s, (size_t)total, sizeof *s, span_cmp);
-	for (int i = 1; i < total && ok; i++)
-		ok = memcmp(s[i - 1].hi, s[i].lo, 16) < 0 &&
-		     !(range && span_next(s[i - 1].hi, s[i].lo));
-	free(s);
+	}
+	sweep_dim = best;
+	qsort(t, (size_t)total, (size_t)nd * sizeof *t, tuple_cmp);
+	for (long i = 0; i < total && ok; i++) {
+		const Span *x = &t[i * nd];
+
+		for (long j = i + 1; j < total && ok; j++) {
+			const Span *y = &t[j * nd];
+
+			if (memcmp(y[best].lo, x[best].hi, 16) > 0 &&
+			    !(adjacent && span_next(x[best].hi, y[best].lo)))
+				break;	/* sorted by lo there: no later one meets x */
+			ok = !tuples_meet(x, y, nd) &&
+			     !(adjacent && span_next(x[0].hi, y[0].lo));
+		}
+	}
+	return ok;
+}
+
+/* Are the tuples of the matches pos[0..nd) of rules[0..n) pairwise
+ * disjoint (each tuple one element of the lookup), and, for one key with
+ * a range among them, apart (nft joins adjacent intervals of a one-key
+ * anonymous set)? */
+static bool tuples_apart(const RsRule *rules, int n, const int *pos, int nd)
+{
+	long total = 0, k = 0;
+	bool range = false, ok;
+	Span *t;
+
+	if (nd == 1 && rules[0].matches[pos[0]].key == KEY_CTSTATE)
+		return states_apart(rules, n, pos[0]);
+	for (int r = 0; r < n; r++)
+		total += tuples_of(&rules[r], pos, nd);
+	if (total > (1l << 22))
+		return false;
+	t = xcalloc((size_t)(total * nd) + 1, sizeof *t);
+	for (int r = 0; r < n; r++)
+		for (long x = 0; x < tuples_of(&rules[r], pos, nd); x++, k++)
+			for (int c = 0; c < nd; c++) {
+				Span *sp = &t[k * nd + c];
+
+				value_span(&rules[r].matches[pos[c]].vals[tuple_index(&rules[r], pos, nd, x, c)], sp);
+				range |= memcmp(sp->lo, sp->hi, 16) != 0;
+			}
+	ok = spans_apart(t, total, nd, nd == 1 && range);
+	free(t);
 	return ok;
 }
 
 /* ---- merging ---- */
 
-/* Can match d of rule r be a verdict map's key: a positive match whose
- * protocol context (the match before it) no other match of r needs? */
-static bool map_key(const RsRule *r, int d)
+/* Is k a key whose match needs a protocol match before it (`tcp` of
+ * `tcp dport`, ipv4 of `ip saddr`), and which: KEY_L4PROTO, KEY_NFPROTO,
+ * or KEY_UNKNOWN for none? */
+static RsKey context_key(RsKey k)
 {
-	RsKey k = r->matches[d].key;
-	bool port = k == KEY_SPORT || k == KEY_DPORT;
-	bool addr = k == KEY_SADDR || k == KEY_DADDR;
+	return k == KEY_SPORT || k == KEY_DPORT ? KEY_L4PROTO :
+	       k == KEY_SADDR || k == KEY_DADDR ? KEY_NFPROTO : KEY_UNKNOWN;
+}
 
-	for (int i = 0; i < r->n_matches; i++)
-		if (i != d && ((port && (r->matches[i].key == KEY_SPORT ||
-					 r->matches[i].key == KEY_DPORT)) ||
-			       (addr && (r->matches[i].key == KEY_SADDR ||
-					 r->matches[i].key == KEY_DADDR))))
+/* The matches of r a lookup on the matches in diff moves to the end: those
+ * and the protocol match right before each that states its context. */
+static uint64_t moved_of(const RsRule *r, uint64_t diff)
+{
+	uint64_t moved = diff;
+
+	for (int i = 1; i < r->n_matches; i++) {
+		const RsMatch *c = &r->matches[i - 1];
+
+		if ((diff >> i & 1) && c->key == context_key(r->matches[i].key) &&
+		    c->key != KEY_UNKNOWN && c->n_vals == 1 && !c->neg && !c->set)
+			moved |= 1ull << (i - 1);
+	}
+	return moved;
+}
+
+/* Can the matches in diff of r be a lookup at the end of the rule (a map,
+ * a concatenation): does no match staying in place need a protocol match
+ * that moves (a port of `tcp` when a port moves, an address of ipv4 when
+ * an address moves)? */
+static bool keys_last_ok(const RsRule *r, uint64_t diff)
+{
+	uint64_t moved = moved_of(r, diff);
+
+	for (int i = 0; i < r->n_matches; i++) {
+		RsKey ctx = context_key(r->matches[i].key);
+
+		if (moved >> i & 1 || ctx == KEY_UNKNOWN)
+			continue;
+		for (int j = 0; j < r->n_matches; j++)
+			if ((moved >> j & 1) && r->matches[j].key == ctx && !(diff >> j & 1))
+				return false;
+	}
+	for (int i = 0; i < r->n_matches; i++)	/* ct state: one key only */
+		if ((diff >> i & 1) && r->matches[i].key == KEY_CTSTATE && diff != 1ull << i)
 			return false;
 	return true;
 }
@@ -258,142 +384,202 @@ static bool one_verdict(const RsRule *rules, int n)
 	return same_verdicts(rules, n) == n;
 }
 
-/* The length of the run of rules starting at rules[0] (of n) that merge,
- * and its differing match in *d; 1 when none does. A run of several
- * verdicts needs its key to be a map's; ct state merges as a map only. */
-static int run_length(const RsRule *rules, int n, int *d)
+/* Are the lookup's elements of rules[0..len) disjoint (diff[len - 1]: the
+ * matches that differ among them)? */
+static bool run_apart(const RsRule *rules, int len, const uint64_t *diff)
 {
-	int len = 1, lo, hi;
+	int pos[MAX_MATCHES], nd = positions(diff[len - 1], pos);
 
-	*d = n > 1 ? differ_at(&rules[0], &rules[1]) : -1;
-	if (*d < 0)
-		return 1;
-	/* verdicts that join rules[0]'s join each other (verdicts_join) */
-	while (len < n && differ_at(&rules[0], &rules[len]) == *d)
-		len++;
-	if (!one_verdict(rules, len) && !map_key(&rules[0], *d))
-		len = same_verdicts(rules, len);	/* a set of the first ones */
-	if (one_verdict(rules, len) && rules[0].matches[*d].key == KEY_CTSTATE)
-		return 1;	/* ct state: flags, a map's key only */
-	if (len < 2)
-		return 1;
-	if (values_apart(rules, len, *d))
-		return len;
-	/* the longest prefix whose values are apart: lo is, hi is not */
-	lo = 1;
-	hi = len;
-	while (hi - lo > 1) {
-		int mid = (lo + hi) / 2;
-
-		if (values_apart(rules, mid, *d))
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return lo;
+	return tuples_apart(rules, len, pos, nd);
 }
 
-/* One element of a merged lookup: its value and its verdict. */
+/* The length of the run of rules starting at rules[0] (of n) that merge
+ * into one lookup, 1 when none does; *diff its differing matches. The
+ * longest run of one shape, cut to the longest prefix whose elements are
+ * disjoint; a map (several verdicts) or a concatenation (several keys)
+ * needs its keys last (keys_last_ok), else its first verdict's rules make
+ * a set; ct state is a map's key only. */
+static int run_length(const RsRule *rules, int n, uint64_t *diff)
+{
+	uint64_t *cum = xcalloc((size_t)n + 1, sizeof *cum);
+	int len = 1;
+
+	while (len < n && same_shape(&rules[0], &rules[len], &cum[len]))
+		len++;
+	for (int i = 1; i < len; i++)
+		cum[i] |= cum[i - 1];
+	for (;;) {
+		uint64_t d = cum[len - 1];
+		int pos[MAX_MATCHES], nd = positions(d, pos);
+		bool one = one_verdict(rules, len);
+
+		if (len < 2 || !d)
+			break;
+		if (!run_apart(rules, len, cum)) {
+			int lo = 1, hi = len;	/* lo's prefix is apart, hi's not */
+
+			while (hi - lo > 1) {
+				int mid = (lo + hi) / 2;
+
+				if (run_apart(rules, mid, cum))
+					lo = mid;
+				else
+					hi = mid;
+			}
+			len = lo;
+			continue;
+		}
+		if ((!one || nd > 1) && !keys_last_ok(&rules[0], d)) {
+			if (one || same_verdicts(rules, len) < 2) {
+				len = 1;
+				break;
+			}
+			len = same_verdicts(rules, len);
+			continue;
+		}
+		if (one && nd == 1 && rules[0].matches[pos[0]].key == KEY_CTSTATE) {
+			len = 1;	/* flags: `ct state a,b` is one match */
+			break;
+		}
+		break;
+	}
+	*diff = len > 1 ? cum[len - 1] : 0;
+	free(cum);
+	return len;
+}
+
+/* One element of a merged lookup: its values (one per key) and verdict. */
 typedef struct Elt {
-	RsValue v;
+	RsValue *v;
 	RsVerdictKind verdict;
 } Elt;
 
+static int elt_nd;
+/* qsort order of elements: by their keys' values (nft lists them so). */
 static int elt_cmp(const void *a, const void *b)
 {
-	Span x, y;
+	const Elt *x = a, *y = b;
 
-	value_span(&((const Elt *)a)->v, &x);
-	value_span(&((const Elt *)b)->v, &y);
-	return span_cmp(&x, &y);
+	for (int k = 0; k < elt_nd; k++) {
+		Span p, q;
+		int c;
+
+		value_span(&x->v[k], &p);
+		value_span(&y->v[k], &q);
+		c = span_cmp(&p, &q);
+		if (c)
+			return c;
+	}
+	return 0;
 }
 
-/* The elements of match d of rules[0..n) (in arena a), each with its
- * rule's provenance and verdict, ct state masks one element per state;
- * *total: how many. */
-static Elt *collect(Arena *a, const RsRule *rules, int n, int d, int *total)
+/* The elements of the matches pos[0..nd) of rules[0..n) (in arena a),
+ * each with its rule's provenance and verdict, a ct state mask one
+ * element per state; *total: how many. */
+static Elt *collect(Arena *a, const RsRule *rules, int n, const int *pos, int nd,
+		    int *total)
 {
-	int cap = 0, k = 0;
+	long cap = 0, k = 0;
+	bool ct = rules[0].matches[pos[0]].key == KEY_CTSTATE;
 	Elt *e;
 
 	for (int r = 0; r < n; r++)
-		cap += rules[r].matches[d].n_vals * (rules[0].matches[d].key == KEY_CTSTATE ? 64 : 1);
+		cap += tuples_of(&rules[r], pos, nd) * (ct ? 64 : 1);
 	e = xcalloc((size_t)cap + 1, sizeof *e);
 	for (int r = 0; r < n; r++) {
-		const RsMatch *src = &rules[r].matches[d];
 		RsProv *pv = arena_alloc(a, sizeof *pv);
 
 		*pv = (RsProv){ rules[r].comment, rules[r].origin, rules[r].origin_what };
-		for (int i = 0; i < src->n_vals; i++) {
-			RsValue v = src->vals[i];
+		for (long x = 0; x < tuples_of(&rules[r], pos, nd); x++) {
+			RsValue *v = arena_alloc(a, (size_t)nd * sizeof *v);
 
-			v.prov = pv;
-			if (src->key != KEY_CTSTATE) {
+			for (int c = 0; c < nd; c++) {
+				v[c] = rules[r].matches[pos[c]].vals[tuple_index(&rules[r], pos, nd, x, c)];
+				v[c].prov = pv;
+			}
+			if (!ct) {
 				e[k++] = (Elt){ v, rules[r].verdict };
 				continue;
 			}
 			for (int b = 0; b < 64; b++)
-				if (src->vals[i].lo >> b & 1) {
-					v.lo = v.hi = 1ull << b;
-					e[k++] = (Elt){ v, rules[r].verdict };
+				if (v[0].lo >> b & 1) {
+					RsValue *one = arena_alloc(a, sizeof *one);
+
+					*one = v[0];
+					one->lo = one->hi = 1ull << b;
+					e[k++] = (Elt){ one, rules[r].verdict };
 				}
 		}
 	}
-	*total = k;
+	*total = (int)k;
 	return e;
 }
 
-/* Move match d of m (and the protocol match before it that states its
- * context, `tcp` of `tcp dport`) to the end: a verdict map is the rule's
- * last statement. The matches are a conjunction: their order decides
- * nothing. */
-static void key_last(RsRule *m, int d)
+/* The matches of m reordered: those staying first (in order), then the
+ * moved protocol matches, then the lookup match made of the matches in
+ * diff (at the first of them; the others dropped). The matches are a
+ * conjunction: their order decides nothing. */
+static void keys_last(RsRule *m, uint64_t diff, const RsMatch *lookup)
 {
-	int from = d, n = m->n_matches;
-	RsKey k = m->matches[d].key, ctx = k == KEY_SPORT || k == KEY_DPORT ? KEY_L4PROTO :
-		k == KEY_SADDR || k == KEY_DADDR ? KEY_NFPROTO : KEY_UNKNOWN;
-	RsMatch moved[2];
-	int nm;
+	uint64_t moved = moved_of(m, diff);
+	RsMatch *out = m->matches;
+	RsMatch *old = xcalloc((size_t)m->n_matches + 1, sizeof *old);
+	int n = 0;
 
-	if (d > 0 && m->matches[d - 1].key == ctx && ctx != KEY_UNKNOWN &&
-	    m->matches[d - 1].n_vals == 1 && !m->matches[d - 1].neg)
-		from = d - 1;
-	nm = d - from + 1;
-	memcpy(moved, &m->matches[from], (size_t)nm * sizeof *moved);
-	memmove(&m->matches[from], &m->matches[d + 1],
-		(size_t)(n - d - 1) * sizeof *m->matches);
-	memcpy(&m->matches[n - nm], moved, (size_t)nm * sizeof *moved);
+	memcpy(old, m->matches, (size_t)m->n_matches * sizeof *old);
+	for (int i = 0; i < m->n_matches; i++)
+		if (!(moved >> i & 1))
+			out[n++] = old[i];
+	for (int i = 0; i < m->n_matches; i++)
+		if ((moved >> i & 1) && !(diff >> i & 1))
+			out[n++] = old[i];
+	out[n++] = *lookup;
+	m->n_matches = n;
+	free(old);
 }
 
-/* The rule rules[0..n) merge into on match d (in arena a): a set of every
- * value when they share one verdict, else a verdict map; the elements in
- * the order nft lists them (they are disjoint: the order decides nothing). */
-static RsRule merge_run(Arena *a, const RsRule *rules, int n, int d)
+/* The rule rules[0..n) merge into on the matches in diff (in arena a): a
+ * set of every value (or tuple) when they share one verdict, else a
+ * verdict map; several keys make a concatenation. The elements are in the
+ * order nft lists them (they are disjoint: the order decides nothing). */
+static RsRule merge_run(Arena *a, const RsRule *rules, int n, uint64_t diff)
 {
 	RsRule m = rules[0];
-	int total;
-	Elt *e = collect(a, rules, n, d, &total);
-	RsValue *vals = arena_alloc(a, (size_t)total * sizeof *vals);
+	int pos[MAX_MATCHES], nd = positions(diff, pos), total;
+	Elt *e = collect(a, rules, n, pos, nd, &total);
+	RsValue *vals = arena_alloc(a, (size_t)total * (size_t)nd * sizeof *vals);
 	bool map = !one_verdict(rules, n);
 	RsVerdictKind *vm = map ? arena_alloc(a, (size_t)total * sizeof *vm) : NULL;
+	RsMatch lk = rules[0].matches[pos[0]];
 
+	elt_nd = nd;
 	qsort(e, (size_t)total, sizeof *e, elt_cmp);
 	for (int i = 0; i < total; i++) {
-		vals[i] = e[i].v;
+		memcpy(&vals[i * nd], e[i].v, (size_t)nd * sizeof *vals);
 		if (vm)
 			vm[i] = e[i].verdict;
 	}
 	free(e);
+	lk.vals = vals;
+	lk.n_vals = total;
+	lk.vmap = vm;
+	if (nd > 1) {
+		RsKey *cat = arena_alloc(a, (size_t)nd * sizeof *cat);
+
+		for (int k = 0; k < nd; k++)
+			cat[k] = rules[0].matches[pos[k]].key;
+		lk.cat = cat;
+		lk.n_cat = nd;
+	}
 	m.matches = arena_alloc(a, (size_t)m.n_matches * sizeof *m.matches);
 	memcpy(m.matches, rules[0].matches, (size_t)m.n_matches * sizeof *m.matches);
-	m.matches[d].vals = vals;
-	m.matches[d].n_vals = total;
 	m.comment = NULL;	/* each element says where it came from */
-	if (map) {
-		m.matches[d].vmap = vm;
+	if (map)
 		m.verdict = VERDICT_CONTINUE;
-		key_last(&m, d);
-	}
+	if (map || nd > 1)
+		keys_last(&m, diff, &lk);
+	else
+		m.matches[pos[0]] = lk;
 	return m;
 }
 
@@ -404,9 +590,10 @@ static void merge_chain(Arena *a, RsChain *c)
 	int n = 0;
 
 	for (int i = 0; i < c->n_rules;) {
-		int d, len = run_length(&c->rules[i], c->n_rules - i, &d);
+		uint64_t diff;
+		int len = run_length(&c->rules[i], c->n_rules - i, &diff);
 
-		out[n++] = len > 1 ? merge_run(a, &c->rules[i], len, d) : c->rules[i];
+		out[n++] = len > 1 ? merge_run(a, &c->rules[i], len, diff) : c->rules[i];
 		i += len;
 	}
 	c->rules = out;
@@ -431,19 +618,56 @@ static int expand_match(const RsRule *r)
 	for (int i = 0; i < r->n_matches; i++) {
 		const RsMatch *m = &r->matches[i];
 
-		if (m->vmap || (m->n_vals > 0 && m->vals[0].prov && !m->neg && !m->set))
+		if (m->vmap || m->n_cat ||
+		    (m->n_vals > 0 && m->vals[0].prov && !m->neg && !m->set))
 			return i;
 	}
 	return -1;
 }
 
-/* Append the rules r's elements stand for to out (arena a): one per run
- * of values with the same provenance and verdict. */
-static void expand_rule(Arena *a, const RsRule *r, int d, RsRule *out, int *n)
+/* Append the rule element i of concatenation r->matches[d] stands for
+ * to out (arena a): one match per key in its place. */
+static void expand_tuple(Arena *a, const RsRule *r, int d, int i, RsRule *out,
+			 int *n)
+{
+	const RsMatch *m = &r->matches[d];
+	const RsProv *pv = m->vals[i * m->n_cat].prov;
+	RsRule x = *r;
+	int k = 0;
+
+	x.n_matches = r->n_matches + m->n_cat - 1;
+	x.matches = arena_alloc(a, (size_t)x.n_matches * sizeof *x.matches);
+	for (int j = 0; j < r->n_matches; j++) {
+		if (j != d) {
+			x.matches[k++] = r->matches[j];
+			continue;
+		}
+		for (int c = 0; c < m->n_cat; c++)
+			x.matches[k++] = (RsMatch){ .key = m->cat[c],
+				.vals = &m->vals[i * m->n_cat + c], .n_vals = 1 };
+	}
+	if (m->vmap)
+		x.verdict = m->vmap[i];
+	if (pv) {
+		x.comment = pv->comment;
+		x.origin = pv->origin;
+		x.origin_what = pv->origin_what;
+	}
+	x.elem = i + 1;
+	out[(*n)++] = x;
+}
+
+/* expand_rule without the overlap check. */
+static void expand_plain(Arena *a, const RsRule *r, int d, RsRule *out, int *n)
 {
 	const RsMatch *m = &r->matches[d];
 	int elem = 0;
 
+	if (m->n_cat) {
+		for (int i = 0; i < m->n_vals; i++)
+			expand_tuple(a, r, d, i, out, n);
+		return;
+	}
 	for (int i = 0; i < m->n_vals;) {
 		const RsProv *pv = m->vals[i].prov;
 		int j = i;
@@ -470,6 +694,61 @@ static void expand_rule(Arena *a, const RsRule *r, int d, RsRule *out, int *n)
 	}
 }
 
+/* Are the elements of lookup m (a map's, a concatenation's) disjoint, so
+ * that a packet meets at most one of them? The kernel holds no others, but
+ * a ruleset made another way may claim them. */
+static bool elements_apart(const RsMatch *m)
+{
+	int nd = m->n_cat ? m->n_cat : 1;
+	Span *t;
+	bool ok;
+
+	if (m->key == KEY_CTSTATE && !m->n_cat) {
+		uint64_t seen = 0;
+
+		for (int i = 0; i < m->n_vals; i++) {
+			if (seen & m->vals[i].lo)
+				return false;
+			seen |= m->vals[i].lo;
+		}
+		return true;
+	}
+	t = xcalloc((size_t)m->n_vals * (size_t)nd + 1, sizeof *t);
+	for (int i = 0; i < m->n_vals * nd; i++)
+		value_span(&m->vals[i], &t[i]);
+	ok = spans_apart(t, m->n_vals, nd, false);
+	free(t);
+	return ok;
+}
+
+/* A lookup whose elements overlap decides by an order it does not have:
+ * every rule made of it also gets a match that may or may not hold, so
+ * nothing is proved of the packets it meets. */
+static void mark_overlap(Arena *a, RsRule *out, int from, int to)
+{
+	for (int i = from; i < to; i++) {
+		RsMatch *ms = arena_alloc(a, (size_t)(out[i].n_matches + 1) * sizeof *ms);
+
+		memcpy(ms, out[i].matches, (size_t)out[i].n_matches * sizeof *ms);
+		ms[out[i].n_matches] = (RsMatch){ .key = KEY_UNKNOWN,
+			.unknown = "an element of a lookup whose elements overlap" };
+		out[i].matches = ms;
+		out[i].n_matches++;
+	}
+}
+
+/* Append the rules r's elements stand for to out (arena a): one per run
+ * of values with the same provenance and verdict (per element of a
+ * concatenation). */
+static void expand_rule(Arena *a, const RsRule *r, int d, RsRule *out, int *n)
+{
+	const RsMatch *m = &r->matches[d];
+	int from = *n;
+
+	expand_plain(a, r, d, out, n);
+	if ((m->vmap || m->n_cat) && !elements_apart(m))
+		mark_overlap(a, out, from, *n);
+}
 /* How many rules c expands to; 0 when none of its rules expands. */
 static int expanded_count(const RsChain *c)
 {

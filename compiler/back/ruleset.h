@@ -92,6 +92,13 @@ typedef struct RsMatch {
 	 * verdict is VERDICT_CONTINUE (no element: the next rule). NULL for
 	 * a plain match. */
 	const RsVerdictKind *vmap;
+	/* a concatenation (`iifname . ip saddr . tcp dport`): n_cat >= 2
+	 * keys cat[] (key is cat[0]); its n_vals elements are tuples,
+	 * vals[i * n_cat + k] the k-th key's value of element i (one value
+	 * or range each; the elements are disjoint). The protocol matches
+	 * the keys need come before it. n_cat 0 for one key. */
+	const RsKey *cat;
+	int n_cat;
 } RsMatch;
 
 
@@ -170,19 +177,21 @@ RsSet *rs_set(const RsTable *t, const char *name);
 int ruleset_rule_count(const Ruleset *rs);
 
 /* lookup.c: nftables' lookup shape and back.
- * Merge each run of consecutive rules of a chain that differ in the
- * values of one match only, with terminal verdicts (accept, drop, reject)
- * and values that are pairwise disjoint (and, with any range, not
- * adjacent: nft would join them), into one rule: a set of every value
- * when the verdicts are the same, else a verdict map (accept and drop
- * only, no counter). Each value carries its rule's provenance
- * (RsValue.prov). First-match order is kept: a packet the merged rule
- * matches matched exactly one of the rules, and gets its verdict. In
- * rs's arena. */
+ * Merge each run of consecutive rules of a chain of one shape (the same
+ * keys, terminal verdicts: accept, drop, reject) that differ in the values
+ * of some matches, whose elements (the tuples of those values) are
+ * pairwise disjoint (and, for one key with a range, not adjacent: nft
+ * would join them), into one rule: a set of every element when the
+ * verdicts are the same, else a verdict map (accept and drop only, no
+ * counter); several keys make a concatenation. Each value carries its
+ * rule's provenance (RsValue.prov). First-match order is kept: a packet
+ * the merged rule matches matched exactly one of the rules, and gets its
+ * verdict. In rs's arena. */
 void lookup_merge(Ruleset *rs);
 /* rs with every lookup split into the rules it stands for: a verdict map
- * into one rule per element, a set whose values carry provenance into one
- * rule per provenance (comment, origin and elem from it), the way the
+ * or a concatenation into one rule per element, a set whose values carry
+ * provenance into one rule per provenance (comment, origin and elem from
+ * it), the way the
  * prover, explain and diff name the policy line a packet met; rs itself
  * when it has none. The same decision as rs: a set's values are
  * alternatives of one verdict, a map's disjoint. */

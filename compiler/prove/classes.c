@@ -709,6 +709,7 @@ static void add_match(Space *sp, const RsMatch *m)
 
 void space_add_ruleset(Space *sp, const Ruleset *rs)
 {
+	rs = lookup_expand(rs);	/* a concatenation's values by their keys */
 	for (int t = 0; t < rs->n_tables; t++)
 		for (int c = 0; c < rs->tables[t].n_chains; c++) {
 			const RsChain *ch = &rs->tables[t].chains[c];

@@ -640,6 +640,98 @@ static void add_deps(Imp *im, Matches *ms, const Field *f)
 		add_int_match(im, ms, KEY_L4PROTO, (uint64_t)f->l4proto_dep);
 }
 
+enum { CAT_MAX = 16 };
+
+/* The keys of a concatenation `{"concat": [...]}` into fs[] (their
+ * protocol dependencies into ms); how many, or 0 when one is not known. */
+static int concat_fields(Imp *im, json_t *left, Field *fs, Matches *ms)
+{
+	json_t *c, *arr = json_object_get(left, "concat");
+	size_t i;
+	int n = 0;
+
+	if (!json_is_array(arr) || json_array_size(arr) < 2 ||
+	    json_array_size(arr) > CAT_MAX)
+		return 0;
+	json_array_foreach(arr, i, c) {
+		fs[n] = field_of(c);
+		add_deps(im, ms, &fs[n]);
+		if (!fs[n].known || fs[n].kind == FK_CTSTATE)
+			return 0;
+		n++;
+	}
+	return n;
+}
+
+/* One element of a concatenation of the n keys fs[] (`{"concat": [..]}`,
+ * maybe inside `{"elem": {"val": .., "comment": ..}}`) into out[0..n), one
+ * value each, the comment as their provenance; false if it is not one. */
+static bool concat_tuple(Imp *im, ITable *t, const Field *fs, int n, json_t *j,
+			 RsValue *out)
+{
+	json_t *val = j, *e = json_is_object(j) ? json_object_get(j, "elem") : NULL;
+	json_t *arr;
+	Values one = { 0 };
+
+	if (e)
+		val = json_object_get(e, "val");
+	arr = json_is_object(val) ? json_object_get(val, "concat") : NULL;
+	if (!json_is_array(arr) || json_array_size(arr) != (size_t)n)
+		return false;
+	for (int k = 0; k < n; k++) {
+		one.n = 0;
+		if (!values(im, t, &fs[k], json_array_get(arr, (size_t)k), &one, NULL, 0) ||
+		    one.n != 1)
+			return false;
+		out[k] = one.v[0];
+	}
+	if (e && json_is_string(json_object_get(e, "comment"))) {
+		Values tup = { out, n, n };
+
+		elem_prov(im, jstr(e, "comment"), &tup, 0);
+	}
+	return true;
+}
+
+/* A match of a concatenation against a set of its tuples (`iifname . ip
+ * saddr { "wg0" . 10.0.0.1, ... }`) into ms, as one concatenation match;
+ * false if it is not one (the caller adds it as unknown). */
+static bool import_concat_match(Imp *im, ITable *t, json_t *m, Matches *ms)
+{
+	Field fs[CAT_MAX];
+	int n = concat_fields(im, json_object_get(m, "left"), fs, ms);
+	json_t *right = json_object_get(m, "right"), *set, *e;
+	const char *op = jstr(m, "op");
+	RsKey *cat;
+	RsValue *vals;
+	RsMatch x = { 0 };
+	size_t i;
+
+	if (!n || !op || (strcmp(op, "==") && strcmp(op, "in")) || !right)
+		return false;
+	set = json_is_object(right) ? json_object_get(right, "set") : NULL;
+	if (!json_is_array(set)) {
+		set = json_array();	/* one tuple */
+		json_array_append(set, right);
+	} else {
+		json_incref(set);
+	}
+	cat = arena_alloc(im->a, (size_t)n * sizeof *cat);
+	vals = arena_alloc(im->a, (json_array_size(set) + 1) * (size_t)n * sizeof *vals);
+	for (int k = 0; k < n; k++)
+		cat[k] = fs[k].key;
+	json_array_foreach(set, i, e)
+		if (!concat_tuple(im, t, fs, n, e, &vals[i * (size_t)n])) {
+			json_decref(set);
+			return false;
+		}
+	x = (RsMatch){ .key = cat[0], .vals = vals, .n_vals = (int)json_array_size(set),
+		       .cat = cat, .n_cat = n };
+	json_decref(set);
+	vec_push(im->a, ms, x);
+	return true;
+}
+
 /* A `match` statement into ms. */
 static void import_match(Imp *im, ITable *t, json_t *stmt, json_t *m, Matches *ms)
 {
@@ -652,14 +744,9 @@ static void import_match(Imp *im, ITable *t, json_t *stmt, json_t *m, Matches *m
 
 	add_deps(im, ms, &f);
 	if (json_is_array(json_object_get(json_object_get(m, "left"), "concat"))) {
-		json_t *c;
-		size_t i;
-
-		json_array_foreach(json_object_get(json_object_get(m, "left"), "concat"), i, c) {
-			Field cf = field_of(c);
-
-			add_deps(im, ms, &cf);
-		}
+		if (!import_concat_match(im, t, m, ms))
+			add_unknown(im, ms, stmt);
+		return;
 	}
 	if (!f.known || !op || !right) {
 		add_unknown(im, ms, stmt);
@@ -792,6 +879,9 @@ static void import_vmap(Imp *im, ITable *t, json_t *stmt, json_t *vm, Matches *m
 		Values vals = { 0 };
 		RsVerdictKind v;
 		const char *target;
+		Field fs[CAT_MAX];
+		RsValue tup[CAT_MAX];
+		int n;
 
 		if (!json_is_array(e) || json_array_size(e) != 2 ||
 		    !verdict_of(im, json_array_get(e, 1), &v, &target)) {
@@ -800,7 +890,18 @@ static void import_vmap(Imp *im, ITable *t, json_t *stmt, json_t *vm, Matches *m
 			return;
 		}
 		add_deps(im, &m, &f);
-		if (f.known && values(im, t, &f, json_array_get(e, 0), &vals, NULL, 0) &&
+		if ((n = concat_fields(im, key, fs, &m)) > 0) {	/* one rule per tuple */
+			if (concat_tuple(im, t, fs, n, json_array_get(e, 0), tup)) {
+				for (int k = 0; k < n; k++) {
+					Values one = { 0 };
+
+					vec_push(im->a, &one, tup[k]);
+					add_match(im, &m, fs[k].key, false, &one, NULL);
+				}
+			} else {
+				add_unknown(im, &m, stmt);
+			}
+		} else if (f.known && values(im, t, &f, json_array_get(e, 0), &vals, NULL, 0) &&
 		    vals.n > 0) {
 			provs_complete(im, &vals);
 			add_match(im, &m, f.key, false, &vals, NULL);
