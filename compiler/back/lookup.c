@@ -413,8 +413,12 @@ static int run_length(const RsRule *rules, int n, uint64_t *diff)
 		int pos[MAX_MATCHES], nd = positions(d, pos);
 		bool one = one_verdict(rules, len);
 
-		if (len < 2 || !d)
+		if (len < 2)
 			break;
+		if (!d) {	/* the same rule again (another row's): no lookup */
+			len = 1;
+			break;
+		}
 		if (!run_apart(rules, len, cum)) {
 			int lo = 1, hi = len;	/* lo's prefix is apart, hi's not */
 
