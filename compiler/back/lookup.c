@@ -587,7 +587,17 @@ static RsRule merge_run(Arena *a, const RsRule *rules, int n, uint64_t diff)
 	return m;
 }
 
-/* Merge the runs of chain c (in arena a). */
+/* Is rule b dead after rule a: the same matches, a's verdict terminal,
+ * so b never meets a packet a did not decide? */
+static bool same_again(const RsRule *a, const RsRule *b)
+{
+	uint64_t diff;
+
+	return same_shape(a, b, &diff) && !diff;
+}
+
+/* Merge the runs of chain c (in arena a), and drop a rule that only
+ * repeats the one before it (another row's, which decides first). */
 static void merge_chain(Arena *a, RsChain *c)
 {
 	RsRule *out = arena_alloc(a, (size_t)(c->n_rules + 1) * sizeof *out);
@@ -595,8 +605,14 @@ static void merge_chain(Arena *a, RsChain *c)
 
 	for (int i = 0; i < c->n_rules;) {
 		uint64_t diff;
-		int len = run_length(&c->rules[i], c->n_rules - i, &diff);
+		int len;
 
+		if (n > 0 && out[n - 1].n_matches == c->rules[i].n_matches &&
+		    same_again(&out[n - 1], &c->rules[i])) {
+			i++;
+			continue;
+		}
+		len = run_length(&c->rules[i], c->n_rules - i, &diff);
 		out[n++] = len > 1 ? merge_run(a, &c->rules[i], len, diff) : c->rules[i];
 		i += len;
 	}

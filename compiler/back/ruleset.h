@@ -186,7 +186,8 @@ int ruleset_rule_count(const Ruleset *rs);
  * counter); several keys make a concatenation. Each value carries its
  * rule's provenance (RsValue.prov). First-match order is kept: a packet
  * the merged rule matches matched exactly one of the rules, and gets its
- * verdict. In rs's arena. */
+ * verdict. A rule with the same matches as the rule before it (both
+ * terminal) never decides and is left out. In rs's arena. */
 void lookup_merge(Ruleset *rs);
 /* rs with every lookup split into the rules it stands for: a verdict map
  * or a concatenation into one rule per element, a set whose values carry
