@@ -9,16 +9,24 @@
  * provenance of its rule and nft holds it as the element's comment
  * (`10.0.0.2 comment "default.fp:30 laptop->api"`).
  *
+ * The same for rules whose verdicts differ (accept and drop: a verdict map,
+ * `tcp dport vmap { 22 : accept, 6000-6010 : drop }`) and for rules that
+ * differ in several keys (a concatenation, `iifname . ip saddr . tcp dport
+ * { ... }`), as `nft -o` would merge them; the common matches stay in front.
+ *
  * Why a merge keeps the decision: the rules of a run are consecutive,
- * equal but for the values of one positive match, and end in the same
- * terminal verdict, so a packet that matches one of them meets that
- * verdict at the first it matches, and the merged rule (which matches
- * exactly the packets that match one of them) gives it at the same place.
- * The values are sorted as nft lists them (they are alternatives of one
- * verdict, so their order decides nothing) and kept pairwise disjoint (a
- * set holds no duplicates) and, when
- * one is a range, never adjacent (nft joins adjacent intervals of an
+ * equal but for the values of some positive matches, and end in terminal
+ * verdicts, and their elements (the tuples of those values) are pairwise
+ * disjoint; so a packet matches at most one rule of the run, the merged
+ * rule matches exactly the packets that match one of them, and gives that
+ * rule's verdict at the same place. The elements are sorted as nft lists
+ * them (disjoint, their order decides nothing) and, for one key with a
+ * range among them, never adjacent (nft joins adjacent intervals of an
  * anonymous set, which would lose an element's comment).
+ *
+ * lookup_expand reads a lookup back as the rules it stands for, for the
+ * prover (its traces name the element's policy line); a map or
+ * concatenation whose elements overlap is marked there as proving nothing.
  */
 #include "back.h"
 
@@ -164,6 +172,7 @@ static void value_span(const RsValue *v, Span *s)
 	}
 }
 
+/* qsort order of Spans: by lower bound. */
 static int span_cmp(const void *a, const void *b)
 {
 	return memcmp(((const Span *)a)->lo, ((const Span *)b)->lo, 16);
