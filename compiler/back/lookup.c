@@ -41,7 +41,7 @@ static bool mergeable_match(const RsMatch *m)
 	case KEY_IIFNAME:
 	case KEY_OIFNAME:
 		for (int i = 0; i < m->n_vals; i++)
-			if (m->vals[i].kind != VAL_IFNAME || m->vals[i].wildcard)
+			if (m->vals[i].kind != VAL_IFNAME)
 				return false;
 		return true;
 	case KEY_SADDR:
@@ -163,9 +163,11 @@ static void value_span(const RsValue *v, Span *s)
 		memcpy(s->lo, v->addr_lo, 16);
 		memcpy(s->hi, v->addr_hi, 16);
 		break;
-	case VAL_IFNAME:
+	case VAL_IFNAME:	/* "wg*": every name that starts so */
 		memcpy(s->lo, v->name, strnlen(v->name, 16));
 		memcpy(s->hi, s->lo, 16);
+		if (v->wildcard)
+			memset(s->hi + strnlen(v->name, 16), 0xff, 16 - strnlen(v->name, 16));
 		break;
 	default:
 		BUG("value kind %d in a merge", v->kind);
@@ -393,6 +395,21 @@ static bool one_verdict(const RsRule *rules, int n)
 	return same_verdicts(rules, n) == n;
 }
 
+/* Is an interface pattern ("wg*") among the matches pos[0..nd) of
+ * rules[0..n)? */
+static bool wildcard_in(const RsRule *rules, int n, const int *pos, int nd)
+{
+	for (int r = 0; r < n; r++)
+		for (int k = 0; k < nd; k++) {
+			const RsMatch *m = &rules[r].matches[pos[k]];
+
+			for (int i = 0; i < m->n_vals; i++)
+				if (m->vals[i].kind == VAL_IFNAME && m->vals[i].wildcard)
+					return true;
+		}
+	return false;
+}
+
 /* Are the lookup's elements of rules[0..len) disjoint (diff[len - 1]: the
  * matches that differ among them)? */
 static bool run_apart(const RsRule *rules, int len, const uint64_t *diff)
@@ -441,6 +458,10 @@ static int run_length(const RsRule *rules, int n, uint64_t *diff)
 			}
 			len = lo;
 			continue;
+		}
+		if (nd > 1 && wildcard_in(rules, len, pos, nd)) {
+			len = 1;	/* "wg*" in a concatenation: not written */
+			break;
 		}
 		if ((!one || nd > 1) && !keys_last_ok(&rules[0], d)) {
 			if (one || same_verdicts(rules, len) < 2) {
