@@ -227,7 +227,7 @@ nix-generated: $(B)/fpc
 	cp $(addprefix $(B)/nix-generated/,nixos.json flashpods.body.nft wireguard.json \
 		rsyncd.json) nix/generated/
 
-check: deps all tools
+check: deps all tools benches
 	@B=$(abspath $(B)) REGEN=$(REGEN) FUZZ_RUNS=$(FUZZ_RUNS) bash tests/run.sh
 
 asan:

@@ -5,6 +5,8 @@
  * which this header includes.
  *
  *   lower.c      Policy -> Ruleset (and the ruleset.h helpers)
+ *   lookup.c     runs of rules -> sets, verdict maps, concatenations, and
+ *                back (declared in ruleset.h: the prover uses them too)
  *   emit_nft.c   Ruleset -> nft text (flashpods.nft, flashpods.body.nft)
  *   emit_pb.c    Policy -> the daemons' bundle (policy.pb)
  *   emit_json.c  Policy -> mounts.json, privileges.json

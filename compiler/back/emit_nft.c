@@ -148,9 +148,51 @@ void emit_nft_value(RsKey key, const RsValue *v, Buf *out)
 	}
 }
 
-/* The values of a match: `@set`, one value, or `{ a, b }`. */
+/* A value's element comment (a merged rule's provenance), if any. */
+static void emit_elem_comment(const RsValue *v, Buf *out)
+{
+	if (v->prov && v->prov->comment) {
+		buf_puts(out, " comment ");
+		emit_string(v->prov->comment, out);
+	}
+}
+
+/* Element i of a lookup match: its value (a concatenation's `a . b . c`),
+ * its comment, and a map's verdict. */
+static void emit_elem(const RsMatch *m, int i, Buf *out)
+{
+	int n = m->n_cat ? m->n_cat : 1;
+
+	for (int k = 0; k < n; k++) {
+		if (k)
+			buf_puts(out, " . ");
+		emit_nft_value(m->n_cat ? m->cat[k] : m->key, &m->vals[i * n + k], out);
+	}
+	emit_elem_comment(&m->vals[i * n], out);
+	if (m->vmap)
+		buf_printf(out, " : %s", emit_nft_verdict_name(m->vmap[i]));
+}
+
+/* A lookup's elements: `{ a comment "...", b }`, a verdict map's
+ * `vmap { a comment "..." : accept, b : drop }`. */
+static void emit_lookup(const RsMatch *m, Buf *out)
+{
+	buf_puts(out, m->vmap ? "vmap { " : "{ ");
+	for (int i = 0; i < m->n_vals; i++) {
+		if (i)
+			buf_puts(out, ", ");
+		emit_elem(m, i, out);
+	}
+	buf_puts(out, " }");
+}
+
+/* The values of a match: `@set`, one value, `{ a, b }` or a verdict map. */
 static void emit_values(const RsMatch *m, Buf *out)
 {
+	if (m->vmap || m->n_cat) {
+		emit_lookup(m, out);
+		return;
+	}
 	if (m->set) {
 		buf_printf(out, "@%s", m->set);
 		return;
@@ -164,6 +206,7 @@ static void emit_values(const RsMatch *m, Buf *out)
 		if (i)
 			buf_puts(out, ", ");
 		emit_nft_value(m->key, &m->vals[i], out);
+		emit_elem_comment(&m->vals[i], out);
 	}
 	buf_puts(out, " }");
 }
@@ -188,8 +231,30 @@ static bool addrs_of(const RsMatch *m, AddrFamily fam)
 	return m->n_vals > 0;
 }
 
+/* Does concatenation c (from its values) have a key that states
+ * protocol match p by itself (`tcp dport` states tcp, `ip saddr` ipv4)? */
+static bool cat_implies(const RsMatch *c, const RsMatch *p)
+{
+	long v = single_int(p);
+
+	for (int k = 0; k < c->n_cat; k++) {
+		RsKey key = c->cat[k];
+		const RsValue *x = c->n_vals ? &c->vals[k] : NULL;
+
+		if (p->key == KEY_L4PROTO && (v == 6 || v == 17) &&
+		    (key == KEY_SPORT || key == KEY_DPORT))
+			return true;
+		if (p->key == KEY_NFPROTO && x && x->kind == VAL_ADDR &&
+		    (key == KEY_SADDR || key == KEY_DADDR) &&
+		    (int)x->fam == (v == NFPROTO_V4 ? (int)FAM_IP4 : v == NFPROTO_V6 ? (int)FAM_IP6 : -1))
+			return true;
+	}
+	return false;
+}
+
 /* Is ms[i] a protocol match that the next match (ports, addresses)
- * states by itself, as `tcp dport` and `ip saddr` do? */
+ * states by itself, as `tcp dport` and `ip saddr` do (the protocol matches
+ * right before a concatenation, when one of its keys states them)? */
 static bool implied_by_next(const RsMatch *ms, int n, int i)
 {
 	const RsMatch *next = i + 1 < n ? &ms[i + 1] : NULL;
@@ -197,6 +262,12 @@ static bool implied_by_next(const RsMatch *ms, int n, int i)
 
 	if (!next)
 		return false;
+	for (int j = i + 1; j < n; j++) {
+		if (ms[j].n_cat)
+			return v >= 0 && cat_implies(&ms[j], &ms[i]);
+		if (ms[j].key != KEY_L4PROTO && ms[j].key != KEY_NFPROTO)
+			break;
+	}
 	if (ms[i].key == KEY_L4PROTO)
 		return (v == 6 || v == 17) &&
 		       (next->key == KEY_SPORT || next->key == KEY_DPORT);
@@ -252,6 +323,18 @@ static void emit_match(const RsMatch *ms, int n, int i, Buf *out)
 
 	if (implied_by_next(ms, n, i))
 		return;
+	if (ms[i].n_cat) {	/* `iifname . ip saddr . tcp dport` */
+		for (int k = 0; k < ms[i].n_cat; k++) {
+			const RsValue *x = &ms[i].vals[k];
+
+			buf_printf(out, "%s%s", k ? " . " : " ",
+				   emit_nft_key_name(ms[i].cat[k], x->kind == VAL_ADDR &&
+						     x->fam == FAM_IP6, port_proto(ms, i)));
+		}
+		buf_puts(out, " ");
+		emit_values(&ms[i], out);
+		return;
+	}
 	lhs = emit_nft_key_name(ms[i].key, addrs_of(&ms[i], FAM_IP6),
 				port_proto(ms, i));
 	if (!lhs) {

@@ -802,6 +802,7 @@ Ruleset *lower(const Policy *p)
 	rs->arena = p->arena;
 	rs->tables = t;
 	rs->n_tables = 1;
+	lookup_merge(rs);
 	return rs;
 }
 

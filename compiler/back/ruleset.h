@@ -46,6 +46,15 @@ typedef enum {
 
 typedef enum { VAL_INT, VAL_ADDR, VAL_IFNAME, VAL_USER } RsValKind;
 
+/* Where one element of a merged lookup came from (lookup.c): the comment
+ * nft holds on the element ("default.fp:30 laptop->api") and, when
+ * compiled here, the policy text and what of it. */
+typedef struct RsProv {
+	const char *comment;
+	Loc origin;
+	const char *origin_what;
+} RsProv;
+
 typedef struct RsValue {
 	RsValKind kind;
 	/* VAL_INT: lo..hi inclusive (lo == hi for one value). For KEY_CTSTATE a
@@ -59,7 +68,16 @@ typedef struct RsValue {
 	 * VAL_USER: a user name for skuid (nft resolves it at load). */
 	const char *name;
 	bool wildcard;
+	/* an element of a lookup merged from several rules (lookup.c): its
+	 * provenance, else NULL */
+	const RsProv *prov;
 } RsValue;
+
+typedef enum {
+	VERDICT_CONTINUE,	/* no verdict: go on with the next rule */
+	VERDICT_ACCEPT, VERDICT_DROP, VERDICT_REJECT,
+	VERDICT_JUMP, VERDICT_GOTO, VERDICT_RETURN,
+} RsVerdictKind;
 
 typedef struct RsMatch {
 	RsKey key;
@@ -68,13 +86,21 @@ typedef struct RsMatch {
 	int n_vals;
 	const char *set;	/* named set the values came from, or NULL */
 	const char *unknown;	/* KEY_UNKNOWN: the expression, for reports */
+	/* a verdict map (`KEY vmap { v : accept, ... }`): value i decides
+	 * vmap[i] (VERDICT_ACCEPT or VERDICT_DROP); the values are disjoint,
+	 * the match is positive and the rule's last, and the rule's own
+	 * verdict is VERDICT_CONTINUE (no element: the next rule). NULL for
+	 * a plain match. */
+	const RsVerdictKind *vmap;
+	/* a concatenation (`iifname . ip saddr . tcp dport`): n_cat >= 2
+	 * keys cat[] (key is cat[0]); its n_vals elements are tuples,
+	 * vals[i * n_cat + k] the k-th key's value of element i (one value
+	 * or range each; the elements are disjoint). The protocol matches
+	 * the keys need come before it. n_cat 0 for one key. */
+	const RsKey *cat;
+	int n_cat;
 } RsMatch;
 
-typedef enum {
-	VERDICT_CONTINUE,	/* no verdict: go on with the next rule */
-	VERDICT_ACCEPT, VERDICT_DROP, VERDICT_REJECT,
-	VERDICT_JUMP, VERDICT_GOTO, VERDICT_RETURN,
-} RsVerdictKind;
 
 /* How a VERDICT_REJECT answers (the prover treats every kind as a drop). */
 typedef enum {
@@ -98,6 +124,9 @@ typedef struct RsRule {
 	const char *origin_what; /* "laptop->api", "catch-all", ... */
 	uint64_t handle;	/* kernel handle when read back, else 0 */
 	RsRejectKind reject;	/* VERDICT_REJECT: what is sent back */
+	/* rules lookup_expand made of one rule's elements: the k-th element's
+	 * rule has elem k (1 first); 0 for a whole rule */
+	int elem;
 } RsRule;
 
 typedef struct RsChain {
@@ -146,5 +175,27 @@ RsChain *rs_chain(const RsTable *t, const char *name);
 RsSet *rs_set(const RsTable *t, const char *name);
 /* How many rules rs holds, over all its tables and chains. */
 int ruleset_rule_count(const Ruleset *rs);
+
+/* lookup.c: nftables' lookup shape and back.
+ * Merge each run of consecutive rules of a chain of one shape (the same
+ * keys, terminal verdicts: accept, drop, reject) that differ in the values
+ * of some matches, whose elements (the tuples of those values) are
+ * pairwise disjoint (and, for one key with a range, not adjacent: nft
+ * would join them), into one rule: a set of every element when the
+ * verdicts are the same, else a verdict map (accept and drop only, no
+ * counter); several keys make a concatenation. Each value carries its
+ * rule's provenance (RsValue.prov). First-match order is kept: a packet
+ * the merged rule matches matched exactly one of the rules, and gets its
+ * verdict. A rule with the same matches as the rule before it (both
+ * terminal) never decides and is left out. In rs's arena. */
+void lookup_merge(Ruleset *rs);
+/* rs with every lookup split into the rules it stands for: a verdict map
+ * or a concatenation into one rule per element, a set whose values carry
+ * provenance into one rule per provenance (comment, origin and elem from
+ * it), the way the
+ * prover, explain and diff name the policy line a packet met; rs itself
+ * when it has none. The same decision as rs: a set's values are
+ * alternatives of one verdict, a map's disjoint. */
+const Ruleset *lookup_expand(const Ruleset *rs);
 
 #endif

@@ -411,6 +411,10 @@ void nl_batch_add_snap(NlBatch *b, const NlSnap *snap)
 typedef struct Elem {
 	uint8_t key[16];
 	bool end, open;
+	const char *comment;	/* the element's comment, or NULL */
+	bool has_verdict;	/* a verdict map's element: */
+	uint32_t verdict;	/* its verdict (NF_ACCEPT, ...) */
+	bool chain;		/* and it names a chain (jump, goto) */
 } Elem;
 
 static int elem_cmp_len;
@@ -443,6 +447,11 @@ static int elem_collect(struct nftnl_set_elem *e, void *data)
 	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS))
 		el.end = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) &
 			 NFT_SET_ELEM_INTERVAL_END;
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT)) {
+		el.has_verdict = true;
+		el.verdict = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT);
+		el.chain = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN);
+	}
 	ud = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &len);
 	/* NFTNL_UDATA_SET_ELEM_FLAGS: type 1, 4 bytes */
 	for (uint32_t off = 0; ud && off + 2 <= len; off += 2u + ud[off + 1])
@@ -452,6 +461,9 @@ static int elem_collect(struct nftnl_set_elem *e, void *data)
 
 			memcpy(&f, ud + off + 2, 4);
 			el.open = f & NFTNL_SET_ELEM_F_INTERVAL_OPEN;
+		} else if (ud[off] == NFTNL_UDATA_SET_ELEM_COMMENT && ud[off + 1] > 0 &&
+			   off + 2u + ud[off + 1] <= len) {
+			el.comment = arena_strndup(a, (const char *)ud + off + 2, ud[off + 1]);
 		}
 	vec_push(a, v, el);
 	return 0;
@@ -459,6 +471,10 @@ static int elem_collect(struct nftnl_set_elem *e, void *data)
 
 typedef struct KeyIval {
 	uint8_t lo[16], hi[16];
+	const char *comment;	/* the element's comment, or NULL */
+	bool has_verdict;	/* a verdict map's element, and its verdict */
+	uint32_t verdict;
+	bool chain;
 } KeyIval;
 
 /* The set's contents as intervals of klen bytes (points: lo == hi). */
@@ -480,6 +496,10 @@ static int set_ivals(Arena *a, struct nftnl_set *s, int klen, KeyIval **out)
 			continue;
 		memcpy(k.lo, v.v[i].key, 16);
 		memcpy(k.hi, v.v[i].key, 16);
+		k.comment = v.v[i].comment;
+		k.has_verdict = v.v[i].has_verdict;
+		k.verdict = v.v[i].verdict;
+		k.chain = v.v[i].chain;
 		if (interval) {
 			int j = i + 1;
 
@@ -528,10 +548,17 @@ typedef struct Dec {
 	bool last_gte;		/* the previous match came from cmp gte */
 } Dec;
 
-/* Register r of d (an out-of-range number reads register 0). */
+/* Register r of d, by where its data starts: a 16-byte register NFT_REG_n
+ * starts where the 32-bit NFT_REG32_(4n-4) does (nft writes either), at
+ * reg[16 + the 32-bit index]; the verdict register and out-of-range
+ * numbers read reg[0]. */
 static Reg *reg_at(Dec *d, uint32_t r)
 {
-	return &d->reg[r < 32 ? r : 0];
+	if (r >= NFT_REG_1 && r <= NFT_REG_4)
+		return &d->reg[16 + (r - NFT_REG_1) * 4];
+	if (r >= NFT_REG32_00 && r <= NFT_REG32_15)
+		return &d->reg[16 + (r - NFT_REG32_00)];
+	return &d->reg[0];
 }
 
 /* Add a KEY_UNKNOWN match (may match) described by fmt and a. */
@@ -941,6 +968,216 @@ static struct nftnl_set *find_set(Dec *d, const char *name)
 	return NULL;
 }
 
+/* When any element of iv[0..n) has a comment (a lookup fpc merged from
+ * rules, each element naming its policy line), give every value of
+ * vals[0..n) its element's provenance, so the prover splits the lookup
+ * into the rules it stands for (lookup_expand). */
+static void elem_provs(Arena *a, const KeyIval *iv, int n, RsValue *vals)
+{
+	bool any = false;
+
+	for (int i = 0; i < n && !any; i++)
+		any = iv[i].comment != NULL;
+	for (int i = 0; any && i < n; i++) {
+		RsProv *pv = arena_alloc(a, sizeof *pv);
+
+		memset(pv, 0, sizeof *pv);
+		pv->comment = iv[i].comment;
+		vals[i].prov = pv;
+	}
+}
+
+/* The verdict map iv[0..n) as the RsVerdictKind of each element (arena
+ * a), or NULL when one is not accept or drop (a jump, goto, ...). */
+static RsVerdictKind *map_verdicts(Arena *a, const KeyIval *iv, int n)
+{
+	RsVerdictKind *vm = arena_alloc(a, (size_t)(n ? n : 1) * sizeof *vm);
+
+	for (int i = 0; i < n; i++) {
+		if (!iv[i].has_verdict || iv[i].chain ||
+		    (iv[i].verdict != NF_ACCEPT && iv[i].verdict != NF_DROP))
+			return NULL;
+		vm[i] = iv[i].verdict == NF_ACCEPT ? VERDICT_ACCEPT : VERDICT_DROP;
+	}
+	return vm;
+}
+
+/* Is the register's key a ct state whose every element in iv[0..n) is one
+ * state (a map key is compared whole, a match mask by bits)? */
+static bool single_states(RsKey k, const KeyIval *iv, int n)
+{
+	for (int i = 0; k == KEY_CTSTATE && i < n; i++) {
+		uint32_t st;
+
+		memcpy(&st, iv[i].lo, 4);
+		if (!st || (st & (st - 1)) || memcmp(iv[i].lo, iv[i].hi, 4))
+			return false;
+	}
+	return true;
+}
+
+/* A lookup whose result is the verdict (`KEY vmap { v : accept, ... }`):
+ * a verdict map match, the rule's last. Anything but accept and drop in
+ * it is unknown. */
+static void dec_vmap(Dec *d, struct nftnl_expr *e, struct nftnl_set *s,
+		     RsKey k, int klen, const char *name)
+{
+	KeyIval *iv;
+	RsValue *vals;
+	RsVerdictKind *vm;
+	int n;
+
+	(void)e;
+	if (!(nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_MAP) ||
+	    nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE) != NFT_DATA_VERDICT) {
+		unknown(d, "map lookup in @%s", name);
+		return;
+	}
+	n = set_ivals(d->a, s, klen, &iv);
+	vm = map_verdicts(d->a, iv, n);
+	if (!vm || !n || !single_states(k, iv, n)) {
+		unknown(d, "verdict map @%s", name);
+		return;
+	}
+	vals = arena_alloc(d->a, (size_t)n * sizeof *vals);
+	for (int i = 0; i < n; i++)
+		if (!make_value(d, k, iv[i].lo, iv[i].hi, klen, &vals[i])) {
+			unknown(d, "verdict map @%s", name);
+			return;
+		}
+	elem_provs(d->a, iv, n, vals);
+	push_match(d, k, false, vals, n, NULL);
+	d->m.v[d->m.n - 1].vmap = vm;
+}
+
+/* One element of a concatenation's set: key (and key end, for ranges),
+ * verdict, comment. */
+typedef struct CatElem {
+	uint8_t lo[64], hi[64];
+	bool has_verdict, chain;
+	uint32_t verdict;
+	const char *comment;
+} CatElem;
+
+/* nftnl_set_elem_foreach callback: keep a concatenation's element. */
+static int cat_collect(struct nftnl_set_elem *e, void *data)
+{
+	VEC(CatElem) *v = ((void **)data)[0];
+	Arena *a = ((void **)data)[1];
+	CatElem el = { 0 };
+	uint32_t len = 0, elen = 0;
+	const void *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+	const void *end = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &elen);
+	const uint8_t *ud;
+
+	if (!key || len > 64)
+		return 0;
+	memcpy(el.lo, key, len);
+	memcpy(el.hi, end && elen == len ? end : key, len);
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT)) {
+		el.has_verdict = true;
+		el.verdict = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_VERDICT);
+		el.chain = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN);
+	}
+	ud = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &len);
+	for (uint32_t off = 0; ud && off + 2 <= len; off += 2u + ud[off + 1])
+		if (ud[off] == NFTNL_UDATA_SET_ELEM_COMMENT && ud[off + 1] > 0 &&
+		    off + 2u + ud[off + 1] <= len)
+			el.comment = arena_strndup(a, (const char *)ud + off + 2, ud[off + 1]);
+	vec_push(a, v, el);
+	return 0;
+}
+
+static int cat_len;
+/* qsort order of a concatenation's elements: by key bytes. */
+static int cat_cmp(const void *a, const void *b)
+{
+	const CatElem *x = a, *y = b;
+	int c = memcmp(x->lo, y->lo, (size_t)cat_len);
+
+	return c ? c : memcmp(x->hi, y->hi, (size_t)cat_len);
+}
+
+/* A lookup in a set keyed by a concatenation (`iifname . ip saddr`): its
+ * keys from the registers its key spans (each padded to 4 bytes), its
+ * elements in key order; dreg verdict: a verdict map. */
+static void dec_concat(Dec *d, struct nftnl_expr *e, struct nftnl_set *s,
+		       uint32_t sreg, const char *name)
+{
+	uint32_t klen = nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), off = 0;
+	bool map = nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG);
+	RsKey *cat = arena_alloc(d->a, 16 * sizeof *cat);
+	int lens[16], offs[16], n = 0;
+	VEC(CatElem) el = { 0 };
+	void *ctx[2] = { &el, d->a };
+	RsValue *vals;
+	RsVerdictKind *vm = NULL;
+	Reg *first = reg_at(d, sreg);
+
+	if (first == &d->reg[0] || klen > 64 ||
+	    (nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_FLAGS) &&
+	     nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV) ||
+	    (map && (nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_DREG) != NFT_REG_VERDICT ||
+		     nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE) != NFT_DATA_VERDICT))) {
+		unknown(d, "lookup in @%s", name);
+		return;
+	}
+	while (off < klen && n < 16) {
+		const Reg *r = first + off / 4;
+		int kl;
+		RsKey k = r < &d->reg[32] ? reg_key(d, r, &kl) : KEY_UNKNOWN;
+
+		if (k == KEY_UNKNOWN || k == KEY_CTSTATE || r->masked ||
+		    (r->kind == R_PAYLOAD && r->len != (uint32_t)kl)) {
+			unknown(d, "lookup in @%s", name);
+			return;
+		}
+		cat[n] = k;
+		lens[n] = kl;
+		offs[n++] = (int)off;
+		off += (uint32_t)(kl + 3) / 4 * 4;
+	}
+	if (off != klen || n < 2) {
+		unknown(d, "lookup in @%s", name);
+		return;
+	}
+	nftnl_set_elem_foreach(s, cat_collect, ctx);
+	cat_len = (int)klen;
+	if (el.n)
+		qsort(el.v, (size_t)el.n, sizeof *el.v, cat_cmp);
+	vals = arena_alloc(d->a, (size_t)(el.n ? el.n : 1) * (size_t)n * sizeof *vals);
+	if (map)
+		vm = arena_alloc(d->a, (size_t)(el.n ? el.n : 1) * sizeof *vm);
+	for (int i = 0; i < el.n; i++) {
+		RsProv *pv = NULL;
+
+		if (el.v[i].comment) {
+			pv = arena_alloc(d->a, sizeof *pv);
+			memset(pv, 0, sizeof *pv);
+			pv->comment = el.v[i].comment;
+		}
+		for (int k = 0; k < n; k++) {
+			if (!make_value(d, cat[k], el.v[i].lo + offs[k], el.v[i].hi + offs[k],
+					lens[k], &vals[i * n + k])) {
+				unknown(d, "lookup in @%s", name);
+				return;
+			}
+			vals[i * n + k].prov = pv;
+		}
+		if (map && (!el.v[i].has_verdict || el.v[i].chain ||
+			    (el.v[i].verdict != NF_ACCEPT && el.v[i].verdict != NF_DROP))) {
+			unknown(d, "verdict map @%s", name);
+			return;
+		}
+		if (map)
+			vm[i] = el.v[i].verdict == NF_ACCEPT ? VERDICT_ACCEPT : VERDICT_DROP;
+	}
+	push_match(d, cat[0], false, vals, el.n, NULL);
+	d->m.v[d->m.n - 1].cat = cat;
+	d->m.v[d->m.n - 1].n_cat = n;
+	d->m.v[d->m.n - 1].vmap = vm;
+}
+
 /* A lookup: a match on the elements of the named or anonymous set. */
 static void dec_lookup(Dec *d, struct nftnl_expr *e)
 {
@@ -955,6 +1192,19 @@ static void dec_lookup(Dec *d, struct nftnl_expr *e)
 	KeyIval *iv;
 	RsValue *vals;
 
+	if (s && nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN) > (uint32_t)klen &&
+	    k != KEY_UNKNOWN && (nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS)) {
+		dec_concat(d, e, s, sreg, name);
+		return;
+	}
+	if (nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) &&
+	    nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_DREG) == NFT_REG_VERDICT &&
+	    s && k != KEY_UNKNOWN && !r->masked && !inv &&
+	    (r->kind != R_PAYLOAD || r->len == (uint32_t)klen) &&
+	    nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN) == (uint32_t)klen) {
+		dec_vmap(d, e, s, k, klen, name);
+		return;
+	}
 	if (nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) || !s || k == KEY_UNKNOWN ||
 	    r->masked || nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN) != (uint32_t)
 	    (k == KEY_SADDR || k == KEY_DADDR ? klen : klen) ||
@@ -969,6 +1219,7 @@ static void dec_lookup(Dec *d, struct nftnl_expr *e)
 			unknown(d, "lookup in @%s", name);
 			return;
 		}
+	elem_provs(d->a, iv, n, vals);
 	push_match(d, k, inv, vals, n,
 		   (nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS) ?
 		   NULL : arena_strdup(d->a, name));
@@ -1319,6 +1570,38 @@ static bool implied(const RsMatch *m, const RsMatch *next)
 	return false;
 }
 
+/* Concatenation r->matches[i] as text: `iifname . ip saddr { "wg0" .
+ * 10.0.0.1 comment "...", ... }`, a map's with ` : accept`. */
+static void cat_text(const RsRule *r, int i, Buf *out)
+{
+	const RsMatch *m = &r->matches[i];
+	const char *l4 = "th";
+
+	for (int j = 0; j < i; j++)
+		if (r->matches[j].key == KEY_L4PROTO && r->matches[j].n_vals == 1 &&
+		    emit_nft_l4proto_name(r->matches[j].vals[0].lo))
+			l4 = emit_nft_l4proto_name(r->matches[j].vals[0].lo);
+	for (int k = 0; k < m->n_cat; k++)
+		buf_printf(out, "%s%s", k ? " . " : "",
+			   emit_nft_key_name(m->cat[k], m->n_vals && m->vals[k].kind == VAL_ADDR &&
+					     m->vals[k].fam == FAM_IP6, l4));
+	buf_puts(out, m->vmap ? " vmap { " : " { ");
+	for (int e = 0; e < m->n_vals; e++) {
+		const RsProv *pv = m->vals[e * m->n_cat].prov;
+
+		buf_puts(out, e ? ", " : "");
+		for (int k = 0; k < m->n_cat; k++) {
+			buf_puts(out, k ? " . " : "");
+			nl_value_text(&m->vals[e * m->n_cat + k], m->cat[k], out);
+		}
+		if (pv && pv->comment)
+			buf_printf(out, " comment \"%s\"", pv->comment);
+		if (m->vmap)
+			buf_printf(out, " : %s", m->vmap[e] == VERDICT_ACCEPT ? "accept" : "drop");
+	}
+	buf_puts(out, " }");
+}
+
 /* see nl.h */
 void nl_rule_text(const RsRule *r, Buf *out)
 {
@@ -1336,20 +1619,33 @@ void nl_rule_text(const RsRule *r, Buf *out)
 			buf_printf(out, "<%s>", m->unknown ? m->unknown : "?");
 			continue;
 		}
+		if (m->n_cat) {
+			cat_text(r, i, out);
+			continue;
+		}
 		buf_printf(out, "%s %s", key_text(m, i ? &r->matches[i - 1] : NULL),
 			   m->neg ? "!= " : "");
 		if (m->set) {
 			buf_printf(out, "@%s", m->set);
 			continue;
 		}
-		if (m->n_vals > 1)
+		if (m->vmap)
+			buf_puts(out, "vmap ");
+		if (m->n_vals > 1 || m->vmap)
 			buf_puts(out, "{ ");
 		for (int j = 0; j < m->n_vals; j++) {
+			const RsProv *pv = m->vals[j].prov;
+
 			if (j)
 				buf_puts(out, ", ");
 			nl_value_text(&m->vals[j], m->key, out);
+			if (pv && pv->comment)
+				buf_printf(out, " comment \"%s\"", pv->comment);
+			if (m->vmap)
+				buf_printf(out, " : %s", m->vmap[j] == VERDICT_ACCEPT ?
+					   "accept" : "drop");
 		}
-		if (m->n_vals > 1)
+		if (m->n_vals > 1 || m->vmap)
 			buf_puts(out, " }");
 	}
 	if (r->counter) {

@@ -253,6 +253,8 @@ static KeyInfo key_info(RsKey k, AddrFamily fam, int l4)
 /* One value as an interval of key bytes (big-endian order for ranges). */
 typedef struct Ival {
 	uint8_t lo[16], hi[16];
+	const char *comment;	/* the element's comment (a merged rule's provenance) */
+	int verdict;		/* a verdict map's element: NF_ACCEPT or NF_DROP */
 } Ival;
 
 /* v as len bytes in byte order bo into out (16 bytes, zero-padded). */
@@ -369,35 +371,35 @@ static bool bytes_inc(uint8_t *x, int len)
 
 /* ---- expressions ------------------------------------------------------ */
 
-static void add_meta(struct nftnl_rule *r, uint32_t key)
+static void add_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("meta");
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
 	nftnl_rule_add_expr(r, e);
 }
 
-/* Load len bytes at off of header base into register 1. */
+/* Load len bytes at off of header base into register dreg. */
 static void add_payload(struct nftnl_rule *r, uint32_t base, uint32_t off,
-			uint32_t len)
+			uint32_t len, uint32_t dreg)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("payload");
 
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
 	nftnl_rule_add_expr(r, e);
 }
 
-/* Load conntrack key into register 1. */
-static void add_ct(struct nftnl_rule *r, uint32_t key)
+/* Load conntrack key into register dreg. */
+static void add_ct(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("ct");
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
 	nftnl_rule_add_expr(r, e);
 }
 
@@ -468,29 +470,36 @@ static void add_verdict(struct nftnl_rule *r, int verdict, const char *chain)
 	nftnl_rule_add_expr(r, e);
 }
 
-/* Load the key into register 1 (len: bytes of a shortened address load). */
-static void add_load(struct nftnl_rule *r, RsKey k, AddrFamily fam, int len)
+/* Load the key into register dreg (len: bytes of a shortened address load). */
+static void add_load_to(struct nftnl_rule *r, RsKey k, AddrFamily fam, int len,
+			uint32_t dreg)
 {
 	bool v6 = fam == FAM_IP6;
 
 	switch (k) {
-	case KEY_IIFNAME: add_meta(r, NFT_META_IIFNAME); break;
-	case KEY_OIFNAME: add_meta(r, NFT_META_OIFNAME); break;
-	case KEY_NFPROTO: add_meta(r, NFT_META_NFPROTO); break;
-	case KEY_L4PROTO: add_meta(r, NFT_META_L4PROTO); break;
-	case KEY_SKUID: add_meta(r, NFT_META_SKUID); break;
-	case KEY_SKGID: add_meta(r, NFT_META_SKGID); break;
-	case KEY_CTSTATE: add_ct(r, NFT_CT_STATE); break;
+	case KEY_IIFNAME: add_meta(r, NFT_META_IIFNAME, dreg); break;
+	case KEY_OIFNAME: add_meta(r, NFT_META_OIFNAME, dreg); break;
+	case KEY_NFPROTO: add_meta(r, NFT_META_NFPROTO, dreg); break;
+	case KEY_L4PROTO: add_meta(r, NFT_META_L4PROTO, dreg); break;
+	case KEY_SKUID: add_meta(r, NFT_META_SKUID, dreg); break;
+	case KEY_SKGID: add_meta(r, NFT_META_SKGID, dreg); break;
+	case KEY_CTSTATE: add_ct(r, NFT_CT_STATE, dreg); break;
 	case KEY_SADDR:
-		add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, (uint32_t)len);
+		add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, (uint32_t)len, dreg);
 		break;
 	case KEY_DADDR:
-		add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 24 : 16, (uint32_t)len);
+		add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 24 : 16, (uint32_t)len, dreg);
 		break;
-	case KEY_SPORT: add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2); break;
-	case KEY_DPORT: add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2); break;
+	case KEY_SPORT: add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, dreg); break;
+	case KEY_DPORT: add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, dreg); break;
 	default: BUG("key %d cannot be loaded", k);
 	}
+}
+
+/* Load the key into register 1 (len: bytes of a shortened address load). */
+static void add_load(struct nftnl_rule *r, RsKey k, AddrFamily fam, int len)
+{
+	add_load_to(r, k, fam, len, NFT_REG_1);
 }
 
 /* ---- sets ------------------------------------------------------------- */
@@ -533,20 +542,26 @@ static int ivals_normalise(Ival *iv, int n, int len, bool merge)
 }
 
 /* Add one element of len key bytes to s: end marks the end of an interval,
- * open an interval open to the top (user data, as nft writes it). */
+ * open an interval open to the top, comment the element's comment (both
+ * user data, as nft writes them). */
 static void elem_add(struct nftnl_set *s, const uint8_t *key, int len,
-		     bool end, bool open)
+		     bool end, bool open, const char *comment, int verdict)
 {
 	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
 
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)len);
+	if (verdict >= 0)
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (uint32_t)verdict);
 	if (end)
 		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
-	if (open) {
-		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(16);
+	if (open || comment) {
+		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(512);
 
-		nftnl_udata_put_u32(u, NFTNL_UDATA_SET_ELEM_FLAGS,
-				    NFTNL_SET_ELEM_F_INTERVAL_OPEN);
+		if (comment)
+			nftnl_udata_put_strz(u, NFTNL_UDATA_SET_ELEM_COMMENT, comment);
+		if (open)
+			nftnl_udata_put_u32(u, NFTNL_UDATA_SET_ELEM_FLAGS,
+					    NFTNL_SET_ELEM_F_INTERVAL_OPEN);
 		nftnl_set_elem_set(e, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(u),
 				   nftnl_udata_buf_len(u));
 		nftnl_udata_buf_free(u);
@@ -554,10 +569,10 @@ static void elem_add(struct nftnl_set *s, const uint8_t *key, int len,
 	nftnl_set_elem_add(s, e);
 }
 
-/* Fill s with the elements of iv[0..n) (normalised); returns nft's
- * description size for the set. */
+/* Fill s with the elements of iv[0..n) (normalised; a map's with their
+ * verdicts); returns nft's description size for the set. */
 static int set_fill(struct nftnl_set *s, const Ival *iv, int n, int len,
-		    bool interval)
+		    bool interval, bool map)
 {
 	static const uint8_t zero[16];
 	int size = 0;
@@ -565,11 +580,12 @@ static int set_fill(struct nftnl_set *s, const Ival *iv, int n, int len,
 	if (!interval) {
 		/* (a hash set's dump order is the kernel's, seeded at random) */
 		for (int i = 0; i < n; i++)
-			elem_add(s, iv[i].lo, len, false, false);
+			elem_add(s, iv[i].lo, len, false, false, iv[i].comment,
+				 map ? iv[i].verdict : -1);
 		return n;
 	}
 	if (n > 0 && memcmp(iv[0].lo, zero, (size_t)len)) {
-		elem_add(s, zero, len, true, false);
+		elem_add(s, zero, len, true, false, NULL, -1);
 		size++;
 	}
 	for (int i = 0; i < n; i++) {
@@ -578,9 +594,10 @@ static int set_fill(struct nftnl_set *s, const Ival *iv, int n, int len,
 
 		memcpy(end, iv[i].hi, 16);
 		open = bytes_inc(end, len);
-		elem_add(s, iv[i].lo, len, false, open);
+		elem_add(s, iv[i].lo, len, false, open, iv[i].comment,
+			 map ? iv[i].verdict : -1);
 		if (!open)
-			elem_add(s, end, len, true, false);
+			elem_add(s, end, len, true, false, NULL, -1);
 		size += 2;
 	}
 	return size;
@@ -687,7 +704,7 @@ static int add_named_set(NlBatch *b, const RsTable *t, const RsSet *rs, Buf *err
 	s = set_new(t, rs->name, &ki, rs->interval ? NFT_SET_INTERVAL : 0,
 		    ++b->set_id);
 	set_udata(s, &ki, false, rs->interval, rs->comment);
-	set_fill(s, iv, n, ki.len, rs->interval);
+	set_fill(s, iv, n, ki.len, rs->interval, false);
 	emit_set(b, s, nf_family(t->family),
 		 note_obj(b, "set %s%s", rs->name, NULL));
 	nftnl_set_free(s);
@@ -721,6 +738,8 @@ static int add_anon_lookup(RuleCtx *c, struct nftnl_rule *r, const RsMatch *m,
 			free(iv);
 			return -1;
 		}
+		if (m->vals[i].prov)
+			iv[i].comment = m->vals[i].prov->comment;
 		if (!ival_point(&iv[i], ki->len))
 			interval = true;
 	}
@@ -729,13 +748,187 @@ static int add_anon_lookup(RuleCtx *c, struct nftnl_rule *r, const RsMatch *m,
 		    NFT_SET_ANONYMOUS | NFT_SET_CONSTANT |
 		    (interval ? NFT_SET_INTERVAL : 0), id);
 	set_udata(s, ki, true, interval, NULL);
-	size = set_fill(s, iv, n, ki->len, interval);
+	size = set_fill(s, iv, n, ki->len, interval, false);
 	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, (uint32_t)size);
 	emit_set(c->b, s, nf_family(c->t->family), c->note);
 	nftnl_set_free(s);
 	free(iv);
 	add_load(r, m->key, c->fam, ki->len);
 	add_lookup(r, "__set%d", id, m->neg);
+	return 0;
+}
+
+/* A verdict map of m's values (an anonymous map, as nft writes `KEY
+ * vmap { v : accept, ... }`) and the lookup whose result is the verdict. */
+static int add_anon_vmap(RuleCtx *c, struct nftnl_rule *r, const RsMatch *m,
+			 const KeyInfo *ki, Buf *err)
+{
+	Ival *iv = xcalloc((size_t)m->n_vals, sizeof *iv);
+	bool interval = false;
+	struct nftnl_set *s;
+	struct nftnl_expr *e;
+	uint32_t id = ++c->b->set_id;
+	int n, size;
+
+	for (int i = 0; i < m->n_vals; i++) {
+		if (value_ival(&m->vals[i], m->key, ki, &iv[i], err) < 0) {
+			free(iv);
+			return -1;
+		}
+		if (m->vals[i].prov)
+			iv[i].comment = m->vals[i].prov->comment;
+		if (m->vmap[i] != VERDICT_ACCEPT && m->vmap[i] != VERDICT_DROP)
+			BUG("verdict map element of verdict %d", m->vmap[i]);
+		iv[i].verdict = m->vmap[i] == VERDICT_ACCEPT ? NF_ACCEPT : NF_DROP;
+		if (!ival_point(&iv[i], ki->len))
+			interval = true;
+	}
+	n = ivals_normalise(iv, m->n_vals, ki->len, false);
+	s = set_new(c->t, "__map%d", ki,
+		    NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_MAP |
+		    (interval ? NFT_SET_INTERVAL : 0), id);
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+	nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 0);
+	set_udata(s, ki, true, false, NULL);
+	size = set_fill(s, iv, n, ki->len, interval, true);
+	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, (uint32_t)size);
+	emit_set(c->b, s, nf_family(c->t->family), c->note);
+	nftnl_set_free(s);
+	free(iv);
+	if (m->key == KEY_CTSTATE)
+		add_ct(r, NFT_CT_STATE, NFT_REG_1);
+	else
+		add_load(r, m->key, c->fam, ki->len);
+	e = nftnl_expr_alloc("lookup");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, "__map%d");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
+	nftnl_rule_add_expr(r, e);
+	return 0;
+}
+
+enum { SET_CONCAT = 0x80 };	/* NFT_SET_CONCAT */
+
+/* A concatenation's key k (of m) as it is loaded: its info and the
+ * bytes it takes in the registers (a multiple of 4). */
+static KeyInfo cat_info(const RuleCtx *c, const RsMatch *m, int k, int *padded)
+{
+	const RsValue *v = &m->vals[k];
+	KeyInfo ki = key_info(m->cat[k], v->kind == VAL_ADDR ? v->fam : c->fam, c->l4);
+
+	*padded = (ki.len + 3) / 4 * 4;
+	return ki;
+}
+
+/* An anonymous set (or verdict map) of m's tuples, keyed by the
+ * concatenation of its keys (each loaded into the 32-bit registers from
+ * NFT_REG32_00 on, padded to 4 bytes, as nft does), and the lookup. */
+static int add_anon_concat(RuleCtx *c, struct nftnl_rule *r, const RsMatch *m,
+			   Buf *err)
+{
+	KeyInfo ki = { 0 };
+	uint8_t fields[16];
+	int off = 0, size = 0, n = m->n_cat;
+	bool interval = false;
+	uint32_t id = ++c->b->set_id, type = 0;
+	struct nftnl_set *s;
+	struct nftnl_expr *e;
+
+	if (n > 16)
+		BUG("a concatenation of %d keys", n);
+	for (int k = 0; k < n; k++) {
+		int pad;
+		KeyInfo kk = cat_info(c, m, k, &pad);
+
+		fields[k] = (uint8_t)kk.len;
+		type = type << 6 | kk.settype;
+		off += pad;
+		for (int i = 0; i < m->n_vals; i++) {
+			Ival iv;
+
+			if (value_ival(&m->vals[i * n + k], m->cat[k], &kk, &iv, err) < 0)
+				return -1;
+			interval |= !ival_point(&iv, kk.len);
+		}
+	}
+	if (off > 64) {
+		buf_printf(err, "a concatenation of %d bytes does not fit the registers", off);
+		return -1;
+	}
+	ki = (KeyInfo){ off, type, BO_BIG, 0, 0, 0 };
+	/* with ranges: a set of intervals of concatenations (NFT_SET_CONCAT,
+	 * 0x80, not in every kernel header), told its fields' lengths */
+	s = set_new(c->t, m->vmap ? "__map%d" : "__set%d", &ki,
+		    NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | (m->vmap ? NFT_SET_MAP : 0) |
+		    (interval ? NFT_SET_INTERVAL | SET_CONCAT : 0), id);
+	if (m->vmap) {
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 0);
+	}
+	if (interval)
+		nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, (uint32_t)n);
+	{
+		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(64);
+
+		nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER, BO_BIG);
+		nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(u),
+				   nftnl_udata_buf_len(u));
+		nftnl_udata_buf_free(u);
+	}
+	for (int i = 0; i < m->n_vals; i++) {
+		uint8_t lo[64] = { 0 }, hi[64] = { 0 };
+		struct nftnl_set_elem *el = nftnl_set_elem_alloc();
+		const RsProv *pv = m->vals[i * n].prov;
+
+		off = 0;
+		for (int k = 0; k < n; k++) {
+			int pad;
+			KeyInfo kk = cat_info(c, m, k, &pad);
+			Ival iv;
+
+			value_ival(&m->vals[i * n + k], m->cat[k], &kk, &iv, err);
+			memcpy(lo + off, iv.lo, (size_t)kk.len);
+			memcpy(hi + off, iv.hi, (size_t)kk.len);
+			off += pad;
+		}
+		nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, lo, (uint32_t)off);
+		if (interval)
+			nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY_END, hi, (uint32_t)off);
+		if (m->vmap)
+			nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_VERDICT,
+					       m->vmap[i] == VERDICT_ACCEPT ? NF_ACCEPT : NF_DROP);
+		if (pv && pv->comment) {
+			struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(512);
+
+			nftnl_udata_put_strz(u, NFTNL_UDATA_SET_ELEM_COMMENT, pv->comment);
+			nftnl_set_elem_set(el, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(u),
+					   nftnl_udata_buf_len(u));
+			nftnl_udata_buf_free(u);
+		}
+		nftnl_set_elem_add(s, el);
+		size++;
+	}
+	nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, (uint32_t)size);
+	emit_set(c->b, s, nf_family(c->t->family), c->note);
+	nftnl_set_free(s);
+	off = 0;
+	for (int k = 0; k < n; k++) {
+		int pad;
+		KeyInfo kk = cat_info(c, m, k, &pad);
+		const RsValue *v = &m->vals[k];
+
+		add_load_to(r, m->cat[k], v->kind == VAL_ADDR ? v->fam : c->fam, kk.len,
+			    (uint32_t)(NFT_REG32_00 + off / 4));
+		off += pad;
+	}
+	e = nftnl_expr_alloc("lookup");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG32_00);
+	if (m->vmap)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, m->vmap ? "__map%d" : "__set%d");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
+	nftnl_rule_add_expr(r, e);
 	return 0;
 }
 
@@ -746,7 +939,7 @@ static void add_ctstate(struct nftnl_rule *r, const RsMatch *m)
 
 	for (int i = 0; i < m->n_vals; i++)
 		mask |= (uint32_t)m->vals[i].lo;
-	add_ct(r, NFT_CT_STATE);
+	add_ct(r, NFT_CT_STATE, NFT_REG_1);
 	if (m->neg) {
 		add_cmp(r, NFT_CMP_NEQ, &mask, 4);
 		return;
@@ -835,6 +1028,10 @@ static int add_match(RuleCtx *c, struct nftnl_rule *r, const RsMatch *m, Buf *er
 		buf_printf(err, "a match without values");
 		return -1;
 	}
+	if (m->n_cat)
+		return add_anon_concat(c, r, m, err);
+	if (m->vmap)
+		return add_anon_vmap(c, r, m, &ki, err);
 	if (m->key == KEY_CTSTATE) {
 		add_ctstate(r, m);
 		return 0;

@@ -689,6 +689,15 @@ static void add_match(Space *sp, const RsMatch *m)
 {
 	Dim d = key_dim(m->key);
 
+	if (m->n_cat) {	/* a concatenation: each tuple's values by their keys */
+		for (int i = 0; i < m->n_vals * m->n_cat; i++) {
+			RsMatch one = { .key = m->cat[i % m->n_cat], .vals = &m->vals[i],
+					.n_vals = 1 };
+
+			add_match(sp, &one);
+		}
+		return;
+	}
 	if (d == D_N || d == D_CTSTATE)
 		return;
 	for (int i = 0; i < m->n_vals; i++) {

@@ -146,7 +146,7 @@ struct BoxIndex {
 enum { INDEX_MIN = 8, INDEX_MAX_ENTRIES = 1 << 22, KEY_MAX_CLASSES = 64 };
 
 /* Home fields, most telling first. */
-static const Dim home_dims[] = { D_SADDR, D_IIF, D_SKUID, D_OIF, D_DPORT };
+static const Dim home_dims[] = { D_SADDR, D_DADDR, D_IIF, D_SKUID, D_OIF, D_DPORT };
 enum { N_HOME = sizeof home_dims / sizeof *home_dims };
 
 /* Entries that match nothing: named in no class, never met. */
@@ -376,6 +376,9 @@ CRuleset *space_compile(Space *sp, const Ruleset *rs)
 
 	if (!sp->sealed)
 		BUG("space_compile before space_seal");
+	/* a lookup's elements as the rules they stand for, each naming its
+	 * policy line (the same decision: lookup_expand) */
+	rs = lookup_expand(rs);
 	crs->rs = rs;
 	for (int t = 0; t < rs->n_tables; t++)
 		n += rs->tables[t].n_chains;

@@ -453,6 +453,38 @@ static const char *set_lookup(Imp *im, ITable *t, const char *name, json_t **ele
 
 /* Decode a right-hand side into values (appended); false if any part
  * cannot be decoded. *set gets a named set's name. */
+static void comment_origin(Imp *im, RsRule *r, const char *c);
+
+/* Values out[from..) are one set element with comment c (fpc writes the
+ * provenance of a merged rule there): give them that provenance. */
+static void elem_prov(Imp *im, const char *c, Values *out, int from)
+{
+	RsRule r = { 0 };
+	RsProv *pv = arena_alloc(im->a, sizeof *pv);
+
+	comment_origin(im, &r, c);
+	*pv = (RsProv){ r.comment, r.origin, r.origin_what };
+	for (int i = from; i < out->n; i++)
+		out->v[i].prov = pv;
+}
+
+/* When some of vals carry provenance, give the others an empty one, so
+ * each element stands for a rule of its own (lookup_expand). */
+static void provs_complete(Imp *im, Values *vals)
+{
+	bool any = false;
+
+	for (int i = 0; i < vals->n && !any; i++)
+		any = vals->v[i].prov != NULL;
+	for (int i = 0; any && i < vals->n; i++)
+		if (!vals->v[i].prov) {
+			RsProv *pv = arena_alloc(im->a, sizeof *pv);
+
+			memset(pv, 0, sizeof *pv);
+			vals->v[i].prov = pv;
+		}
+}
+
 static bool values(Imp *im, ITable *t, const Field *f, json_t *j, Values *out,
 		   const char **set, int depth)
 {
@@ -491,8 +523,15 @@ static bool values(Imp *im, ITable *t, const Field *f, json_t *j, Values *out,
 	}
 	if (json_is_object(j) && (v = json_object_get(j, "set")))
 		return json_is_array(v) && values(im, t, f, v, out, NULL, depth + 1);
-	if (json_is_object(j) && (v = json_object_get(j, "elem")))
-		return values(im, t, f, json_object_get(v, "val"), out, NULL, depth + 1);
+	if (json_is_object(j) && (v = json_object_get(j, "elem"))) {
+		int from = out->n;
+
+		if (!values(im, t, f, json_object_get(v, "val"), out, NULL, depth + 1))
+			return false;
+		if (json_is_string(json_object_get(v, "comment")))
+			elem_prov(im, jstr(v, "comment"), out, from);
+		return true;
+	}
 	if (json_is_object(j) && (v = json_object_get(j, "range"))) {
 		RsValue lo, hi;
 
@@ -601,6 +640,98 @@ static void add_deps(Imp *im, Matches *ms, const Field *f)
 		add_int_match(im, ms, KEY_L4PROTO, (uint64_t)f->l4proto_dep);
 }
 
+enum { CAT_MAX = 16 };
+
+/* The keys of a concatenation `{"concat": [...]}` into fs[] (their
+ * protocol dependencies into ms); how many, or 0 when one is not known. */
+static int concat_fields(Imp *im, json_t *left, Field *fs, Matches *ms)
+{
+	json_t *c, *arr = json_object_get(left, "concat");
+	size_t i;
+	int n = 0;
+
+	if (!json_is_array(arr) || json_array_size(arr) < 2 ||
+	    json_array_size(arr) > CAT_MAX)
+		return 0;
+	json_array_foreach(arr, i, c) {
+		fs[n] = field_of(c);
+		add_deps(im, ms, &fs[n]);
+		if (!fs[n].known || fs[n].kind == FK_CTSTATE)
+			return 0;
+		n++;
+	}
+	return n;
+}
+
+/* One element of a concatenation of the n keys fs[] (`{"concat": [..]}`,
+ * maybe inside `{"elem": {"val": .., "comment": ..}}`) into out[0..n), one
+ * value each, the comment as their provenance; false if it is not one. */
+static bool concat_tuple(Imp *im, ITable *t, const Field *fs, int n, json_t *j,
+			 RsValue *out)
+{
+	json_t *val = j, *e = json_is_object(j) ? json_object_get(j, "elem") : NULL;
+	json_t *arr;
+	Values one = { 0 };
+
+	if (e)
+		val = json_object_get(e, "val");
+	arr = json_is_object(val) ? json_object_get(val, "concat") : NULL;
+	if (!json_is_array(arr) || json_array_size(arr) != (size_t)n)
+		return false;
+	for (int k = 0; k < n; k++) {
+		one.n = 0;
+		if (!values(im, t, &fs[k], json_array_get(arr, (size_t)k), &one, NULL, 0) ||
+		    one.n != 1)
+			return false;
+		out[k] = one.v[0];
+	}
+	if (e && json_is_string(json_object_get(e, "comment"))) {
+		Values tup = { out, n, n };
+
+		elem_prov(im, jstr(e, "comment"), &tup, 0);
+	}
+	return true;
+}
+
+/* A match of a concatenation against a set of its tuples (`iifname . ip
+ * saddr { "wg0" . 10.0.0.1, ... }`) into ms, as one concatenation match;
+ * false if it is not one (the caller adds it as unknown). */
+static bool import_concat_match(Imp *im, ITable *t, json_t *m, Matches *ms)
+{
+	Field fs[CAT_MAX];
+	int n = concat_fields(im, json_object_get(m, "left"), fs, ms);
+	json_t *right = json_object_get(m, "right"), *set, *e;
+	const char *op = jstr(m, "op");
+	RsKey *cat;
+	RsValue *vals;
+	RsMatch x = { 0 };
+	size_t i;
+
+	if (!n || !op || (strcmp(op, "==") && strcmp(op, "in")) || !right)
+		return false;
+	set = json_is_object(right) ? json_object_get(right, "set") : NULL;
+	if (!json_is_array(set)) {
+		set = json_array();	/* one tuple */
+		json_array_append(set, right);
+	} else {
+		json_incref(set);
+	}
+	cat = arena_alloc(im->a, (size_t)n * sizeof *cat);
+	vals = arena_alloc(im->a, (json_array_size(set) + 1) * (size_t)n * sizeof *vals);
+	for (int k = 0; k < n; k++)
+		cat[k] = fs[k].key;
+	json_array_foreach(set, i, e)
+		if (!concat_tuple(im, t, fs, n, e, &vals[i * (size_t)n])) {
+			json_decref(set);
+			return false;
+		}
+	x = (RsMatch){ .key = cat[0], .vals = vals, .n_vals = (int)json_array_size(set),
+		       .cat = cat, .n_cat = n };
+	json_decref(set);
+	vec_push(im->a, ms, x);
+	return true;
+}
+
 /* A `match` statement into ms. */
 static void import_match(Imp *im, ITable *t, json_t *stmt, json_t *m, Matches *ms)
 {
@@ -613,14 +744,9 @@ static void import_match(Imp *im, ITable *t, json_t *stmt, json_t *m, Matches *m
 
 	add_deps(im, ms, &f);
 	if (json_is_array(json_object_get(json_object_get(m, "left"), "concat"))) {
-		json_t *c;
-		size_t i;
-
-		json_array_foreach(json_object_get(json_object_get(m, "left"), "concat"), i, c) {
-			Field cf = field_of(c);
-
-			add_deps(im, ms, &cf);
-		}
+		if (!import_concat_match(im, t, m, ms))
+			add_unknown(im, ms, stmt);
+		return;
 	}
 	if (!f.known || !op || !right) {
 		add_unknown(im, ms, stmt);
@@ -640,6 +766,7 @@ static void import_match(Imp *im, ITable *t, json_t *stmt, json_t *m, Matches *m
 		}
 		vec_push(im->a, &vals, v);
 	}
+	provs_complete(im, &vals);
 	if (f.kind == FK_ADDR)
 		for (int i = 0; i < vals.n; i++)
 			if (memcmp(vals.v[i].addr_lo, vals.v[i].addr_hi, 16) > 0) {
@@ -752,6 +879,9 @@ static void import_vmap(Imp *im, ITable *t, json_t *stmt, json_t *vm, Matches *m
 		Values vals = { 0 };
 		RsVerdictKind v;
 		const char *target;
+		Field fs[CAT_MAX];
+		RsValue tup[CAT_MAX];
+		int n;
 
 		if (!json_is_array(e) || json_array_size(e) != 2 ||
 		    !verdict_of(im, json_array_get(e, 1), &v, &target)) {
@@ -760,8 +890,20 @@ static void import_vmap(Imp *im, ITable *t, json_t *stmt, json_t *vm, Matches *m
 			return;
 		}
 		add_deps(im, &m, &f);
-		if (f.known && values(im, t, &f, json_array_get(e, 0), &vals, NULL, 0) &&
+		if ((n = concat_fields(im, key, fs, &m)) > 0) {	/* one rule per tuple */
+			if (concat_tuple(im, t, fs, n, json_array_get(e, 0), tup)) {
+				for (int k = 0; k < n; k++) {
+					Values one = { 0 };
+
+					vec_push(im->a, &one, tup[k]);
+					add_match(im, &m, fs[k].key, false, &one, NULL);
+				}
+			} else {
+				add_unknown(im, &m, stmt);
+			}
+		} else if (f.known && values(im, t, &f, json_array_get(e, 0), &vals, NULL, 0) &&
 		    vals.n > 0) {
+			provs_complete(im, &vals);
 			add_match(im, &m, f.key, false, &vals, NULL);
 		} else {
 			json_t *x = json_pack("{s:{s:s,s:O,s:O}}", "match", "op", "==",

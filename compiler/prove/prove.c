@@ -346,8 +346,8 @@ static void print_origin(const Policy *p, const Loc *loc, Buf *out)
  * elements of one verdict map share its handle)? */
 static bool same_kernel_rule(const RsChain *c, int k)
 {
-	return k > 0 && c->rules[k].handle &&
-		c->rules[k].handle == c->rules[k - 1].handle;
+	return k > 0 && (c->rules[k].elem > 1 || (c->rules[k].handle &&
+		c->rules[k].handle == c->rules[k - 1].handle));
 }
 
 /* The position of rule i of c as nft lists it (1 first): rules of one

@@ -68,6 +68,25 @@ check_load() {
 	fi
 }
 
+# check_merges CASE NFT: nftables' own optimiser (`nft -o -c -f`, in a
+# namespace of its own) finds no rules to merge: runs of rules that differ
+# by a key are one lookup already. nft prints "Merging:" for each merge
+# it would make.
+check_merges() {
+	local case=$1 nft=$2 ns
+	root_or_skip "$case nft -o" "nft -o checks against a kernel" || return
+	ns=$(ns_add "o$((++MERGE_NS))") || { fail "$case nft -o" "cannot create a namespace"; return; }
+	if ! ip netns exec "$ns" nft -o -c -f "$nft" > "$SCRATCH/merges.txt" 2>&1; then
+		fail "$case nft -o" "$(grep -m1 'Error' "$SCRATCH/merges.txt")"
+	elif grep -q '^Merging:' "$SCRATCH/merges.txt"; then
+		fail "$case nft -o" "$(grep -c '^Merging:' "$SCRATCH/merges.txt") merges, e.g. $(grep -m1 -A2 '^Merging:' "$SCRATCH/merges.txt" | tail -2 | tr '\n\t' '  ')"
+	else
+		pass "$case nft -o: nothing to merge"
+	fi
+	ip netns del "$ns" 2>/dev/null
+}
+MERGE_NS=0
+
 # compile_one NAME DIR FILE: compile, compare, check the body, load.
 compile_one() {
 	local name=$1 dir=$2 file=$3 out=$SCRATCH/out-$1
@@ -83,6 +102,7 @@ compile_one() {
 		fail "compile/$name body" "flashpods.body.nft is not the table's content"
 	fi
 	check_load "$name" "$HERE/$name.nft"
+	check_merges "compile/$name" "$HERE/$name.nft"
 }
 
 n=0
@@ -93,6 +113,31 @@ done
 compile_one default "$TOP/policies" default.fp
 [ "$n" -ge 12 ] && pass "compile: $n policies besides default.fp" ||
 	fail "compile: policies" "only $n policies besides default.fp"
+
+# bench/gen_policy's fleet (N sources of one address, a catch-all deny)
+# and its S x V grid: nft -o finds nothing to merge at any size either.
+GEN=$B/bench/gen_policy
+if [ -x "$GEN" ]; then
+	for size in "peers 10" "peers 100" "peers 1000" "peers 5000"; do
+		"$GEN" $size > "$SCRATCH/gen.fp" &&
+			"$FPC" "$SCRATCH/gen.fp" -o "$SCRATCH/gen" >/dev/null 2>&1 ||
+			{ fail "compile: gen_policy $size" "fpc failed"; continue; }
+		# replies, one lookup of the N addresses, the catch-all
+		rules=$(grep $'^\t\t[^\t]' "$SCRATCH/gen/flashpods.nft" | grep -cv $'^\t\t\(type\|comment\) ')
+		[ "$rules" -eq 3 ] && pass "compile: gen_policy $size is 3 rules" ||
+			fail "compile: gen_policy $size" "not one lookup: $rules rules"
+		check_merges "compile: gen_policy $size" "$SCRATCH/gen/flashpods.nft"
+	done
+	for size in "10 10" "100 10" "100 100" "1000 10" "10 500"; do
+		# (its local users become one every host has, for nft to load)
+		"$GEN" $size | sed 's/via user bench[0-9]*;/via user nobody;/' > "$SCRATCH/gen.fp" &&
+			"$FPC" "$SCRATCH/gen.fp" -o "$SCRATCH/gen" >/dev/null 2>&1 ||
+			{ fail "compile: gen_policy $size" "fpc failed"; continue; }
+		check_merges "compile: gen_policy $size" "$SCRATCH/gen/flashpods.nft"
+	done
+else
+	skip "compile: gen_policy nft -o" "$GEN is not built (make benches)"
+fi
 
 # A file name nft cannot hold in a comment (a newline, a quote): the
 # ruleset still loads, the name written with '_' for those bytes.

@@ -33,7 +33,7 @@ fi
 # the ruleset diff is a real unified diff: patch turns old into new
 "$FPC" $dir/base.fp -o "$SCRATCH/old" >/dev/null && "$FPC" $dir/changes.fp -o "$SCRATCH/new" >/dev/null
 # (on the rules without provenance: comments keep only their "a->b")
-strip() { grep -v '^#' "$1" | sed -E 's/comment "[^" :]*:[0-9]+ /comment "/'; }
+strip() { grep -v '^#' "$1" | sed -E 's/comment "[^" :]*:[0-9]+ /comment "/g'; }
 sed -n '/^--- /,$p' "$dir/changes.out" >"$SCRATCH/changes.patch"
 strip "$SCRATCH/old/flashpods.nft" >"$SCRATCH/patched.nft"
 strip "$SCRATCH/new/flashpods.nft" >"$SCRATCH/new.nft"

@@ -17,6 +17,9 @@ golden_run prove/allow_api 1 $dir/allow_api.err "$FPC" check $dir/allow_api.fp
 golden_run prove/can_fail 1 $dir/can_fail.err "$FPC" check $dir/can_fail.fp
 golden_run prove/mutate-drop 1 $dir/mutate-drop.out "$B/tools/prove_mutate" policies/default.fp drop-catch-all
 golden_run prove/mutate-flip 1 $dir/mutate-flip.out "$B/tools/prove_mutate" policies/default.fp flip-first-input
+# a verdict map whose elements overlap (a wrong merge) proves nothing of
+# the packets it meets: the cells through it cannot be proved
+golden_run prove/mutate-overlap 1 $dir/mutate-overlap.out "$B/tools/prove_mutate" tests/compile/ports.fp overlap-map
 # a policy long enough that the prover indexes rules and boxes: the same
 # proof, and the same counterexamples when the ruleset is broken
 golden_run prove/gen40 0 $dir/gen40.out "$FPC" check $dir/gen40.fp

@@ -7,8 +7,39 @@
  *   drop-catch-all    remove the last drop rule of every input chain
  *   flip-first-input  turn the first input rule of a trust cell (after the
  *                     conntrack rules) from accept into drop, or drop into accept
+ *   overlap-map       give the first verdict map of an input chain a second
+ *                     element for its first value, of the other verdict (a
+ *                     merge that lost first-match order: the map no longer
+ *                     says which applies)
  */
 #include "prove.h"
+
+/* The first verdict map of ch gets its first element again, of the
+ * other verdict, at the end; 1 if ch has one, else 0. */
+static int overlap_map(Arena *a, RsChain *ch)
+{
+	for (int r = 0; r < ch->n_rules; r++)
+		for (int m = 0; m < ch->rules[r].n_matches; m++) {
+			RsMatch *x = &ch->rules[r].matches[m];
+			int n = x->n_vals, w = x->n_cat ? x->n_cat : 1;
+			RsValue *v;
+			RsVerdictKind *vm;
+
+			if (!x->vmap)
+				continue;
+			v = arena_alloc(a, (size_t)(n + 1) * (size_t)w * sizeof *v);
+			vm = arena_alloc(a, (size_t)(n + 1) * sizeof *vm);
+			memcpy(v, x->vals, (size_t)n * (size_t)w * sizeof *v);
+			memcpy(v + n * w, x->vals, (size_t)w * sizeof *v);
+			memcpy(vm, x->vmap, (size_t)n * sizeof *vm);
+			vm[n] = x->vmap[0] == VERDICT_ACCEPT ? VERDICT_DROP : VERDICT_ACCEPT;
+			x->vals = v;
+			x->vmap = vm;
+			x->n_vals = n + 1;
+			return 1;
+		}
+	return 0;
+}
 
 static int mutate(Ruleset *rs, const char *how)
 {
@@ -20,7 +51,9 @@ static int mutate(Ruleset *rs, const char *how)
 
 			if (ch->hook != HOOK_INPUT || ch->n_rules == 0)
 				continue;
-			if (!strcmp(how, "drop-catch-all")) {
+			if (!strcmp(how, "overlap-map")) {
+				done += overlap_map(rs->arena, ch);
+			} else if (!strcmp(how, "drop-catch-all")) {
 				int last = -1;
 
 				for (int r = 0; r < ch->n_rules; r++)
@@ -57,7 +90,7 @@ int main(int argc, char **argv)
 	int failed;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: prove_mutate POLICY drop-catch-all|flip-first-input\n");
+		fprintf(stderr, "usage: prove_mutate POLICY drop-catch-all|flip-first-input|overlap-map\n");
 		return 2;
 	}
 	d = diag_new();

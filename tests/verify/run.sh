@@ -140,7 +140,7 @@ want rich '`fib|`limit rate|dnat' unknown-named
 # it cannot decide is named, and the proofs through it say "may be"
 run_case exprs 1 $dir/exprs.nft
 want exprs '^undecodable expressions: 1$' one-unknown
-want exprs 'input rule 9: `ip saddr \. tcp dport \{ 10\.9\.9\.9 \. 8080 \}` \(may match or not\)' unknown-named
+want exprs 'input rule 9: `ip saddr \. meta mark \{ 10\.9\.9\.9 \. 1 \}` \(may match or not\)' unknown-named
 want exprs 'containers cannot reach api: CANNOT BE PROVED' may-match
 want exprs 'may be accepted; the rules on its way' may-be
 
