@@ -723,26 +723,38 @@ typedef struct RuleCtx {
 	int fixed;		/* the family a match fixed (4, 6), else 0 */
 } RuleCtx;
 
-/* An anonymous set for m's values, and the lookup on it. */
-static int add_anon_lookup(RuleCtx *c, struct nftnl_rule *r, const RsMatch *m,
-			   const KeyInfo *ki, Buf *err)
+/* m's values as set elements (xcalloc'ed, each with its rule's comment);
+ * *interval: some value is a range. NULL after an error in err. */
+static Ival *match_ivals(const RsMatch *m, const KeyInfo *ki, bool *interval, Buf *err)
 {
 	Ival *iv = xcalloc((size_t)m->n_vals, sizeof *iv);
-	bool interval = false;
-	struct nftnl_set *s;
-	uint32_t id = ++c->b->set_id;
-	int n, size;
 
+	*interval = false;
 	for (int i = 0; i < m->n_vals; i++) {
 		if (value_ival(&m->vals[i], m->key, ki, &iv[i], err) < 0) {
 			free(iv);
-			return -1;
+			return NULL;
 		}
 		if (m->vals[i].prov)
 			iv[i].comment = m->vals[i].prov->comment;
 		if (!ival_point(&iv[i], ki->len))
-			interval = true;
+			*interval = true;
 	}
+	return iv;
+}
+
+/* An anonymous set for m's values, and the lookup on it. */
+static int add_anon_lookup(RuleCtx *c, struct nftnl_rule *r, const RsMatch *m,
+			   const KeyInfo *ki, Buf *err)
+{
+	bool interval;
+	Ival *iv = match_ivals(m, ki, &interval, err);
+	struct nftnl_set *s;
+	uint32_t id = ++c->b->set_id;
+	int n, size;
+
+	if (!iv)
+		return -1;
 	n = ivals_normalise(iv, m->n_vals, ki->len, interval);
 	s = set_new(c->t, "__set%d", ki,
 		    NFT_SET_ANONYMOUS | NFT_SET_CONSTANT |
@@ -763,25 +775,19 @@ static int add_anon_lookup(RuleCtx *c, struct nftnl_rule *r, const RsMatch *m,
 static int add_anon_vmap(RuleCtx *c, struct nftnl_rule *r, const RsMatch *m,
 			 const KeyInfo *ki, Buf *err)
 {
-	Ival *iv = xcalloc((size_t)m->n_vals, sizeof *iv);
-	bool interval = false;
+	bool interval;
+	Ival *iv = match_ivals(m, ki, &interval, err);
 	struct nftnl_set *s;
 	struct nftnl_expr *e;
 	uint32_t id = ++c->b->set_id;
 	int n, size;
 
+	if (!iv)
+		return -1;
 	for (int i = 0; i < m->n_vals; i++) {
-		if (value_ival(&m->vals[i], m->key, ki, &iv[i], err) < 0) {
-			free(iv);
-			return -1;
-		}
-		if (m->vals[i].prov)
-			iv[i].comment = m->vals[i].prov->comment;
 		if (m->vmap[i] != VERDICT_ACCEPT && m->vmap[i] != VERDICT_DROP)
 			BUG("verdict map element of verdict %d", m->vmap[i]);
 		iv[i].verdict = m->vmap[i] == VERDICT_ACCEPT ? NF_ACCEPT : NF_DROP;
-		if (!ival_point(&iv[i], ki->len))
-			interval = true;
 	}
 	n = ivals_normalise(iv, m->n_vals, ki->len, false);
 	s = set_new(c->t, "__map%d", ki,
